@@ -1,0 +1,193 @@
+// sleet::connection — one PostgreSQL session over TCP, TLS or a unix socket, on Boost.Asio.
+//
+// Every operation is an Asio asynchronous operation: it takes any completion token
+// (use_awaitable, deferred, a callback, use_future, as_tuple(...)); the default token throws
+// error_with_diagnostics on the co_await path. All I/O code is compiled once in the library;
+// this header only declares the type-erased entry points.
+//
+// \par Pipelining
+// Operations may be started while others are outstanding: their messages are written without
+// waiting for earlier results (one Sync each) and they complete in the order they were started.
+// An error fails only its own operation.
+//
+// \par Executor
+// Intermediate handlers run on the connection's executor; the final handler on the handler's
+// associated executor (default: the connection's). No operation completes inline.
+//
+// \par Per-operation cancellation
+// Every query operation supports terminal, partial and total cancellation (e.g. a timeout bound
+// through a cancellation_signal or awaitable_operators). A cancelled query completes at once
+// with boost::asio::error::operation_aborted. If its messages had already reached the server,
+// the connection sends a CancelRequest (when nothing else is queued behind it on the wire) and
+// drains to ReadyForQuery in the background, discarding the late 57014, so the next query sees
+// only its own result. If draining fails within `cancel_drain_timeout`, the connection is
+// closed: it is never left desynchronised.
+//
+// \par Thread safety
+// Distinct objects: safe. Shared object: unsafe; run all operations of a connection on its
+// executor (use a strand when the io_context has several threads).
+//
+// \par Object lifetimes
+// Arguments are copied into the operation (a deferred operation owns its SQL and parameters).
+// The connection may be destroyed with operations outstanding: they fail with
+// errc::connection_closed.
+#pragma once
+
+#include <sleet/connect_options.hpp>
+#include <sleet/error.hpp>
+#include <sleet/result.hpp>
+#include <sleet/types.hpp>
+#include <sleet/with_diagnostics.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sleet {
+
+namespace detail {
+class connection_impl;
+using connect_handler_t = boost::asio::any_completion_handler<void(error_code)>;
+using simple_query_handler_t = boost::asio::any_completion_handler<void(error_code, std::vector<result>)>;
+using execute_handler_t = boost::asio::any_completion_handler<void(error_code, result)>;
+} // namespace detail
+
+/// Knobs of one connection (not part of the connection string).
+struct connection_params {
+    /// Largest backend message accepted; larger declared lengths are a protocol error.
+    std::size_t max_message_size = std::size_t{1} << 30;
+    /// After a cancelled query: how long to wait for the server to answer the CancelRequest and
+    /// reach ReadyForQuery before closing the connection.
+    std::chrono::milliseconds cancel_drain_timeout{5000};
+    /// Prepared-statement cache: a query's SQL is parsed once into a named statement and its
+    /// row description kept. false = unnamed statements only (PgBouncer transaction pooling).
+    bool statement_cache = true;
+    /// Most statements kept per connection (least recently used are closed first).
+    std::size_t statement_cache_size = 256;
+};
+
+using notice_handler = std::function<void(const server_error_fields&)>;
+
+class connection {
+public:
+    using executor_type = boost::asio::any_io_executor;
+
+    explicit connection(executor_type ex, connection_params params = {});
+    connection(connection&&) noexcept;
+    connection& operator=(connection&&) noexcept;
+    /// Closes the socket without a Terminate message; outstanding operations fail.
+    ~connection();
+
+    executor_type get_executor() const noexcept;
+
+    /// Connects, negotiates TLS per sslmode, authenticates and waits for ReadyForQuery.
+    /// Handler signature: void(error_code). Cancellation: terminal (closes the socket).
+    template <boost::asio::completion_token_for<void(error_code)> Token = default_token>
+    auto async_connect(const connect_options& opts, Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code)>(
+            [this](auto handler, connect_options o) {
+                auto* d = detail::diag_target(handler, nullptr);
+                start_connect(std::move(o), d, std::move(handler));
+            },
+            token, opts);
+    }
+    /// Parses `conninfo` (URL or key=value, with PG* environment), then connects. A parse error
+    /// completes the operation with errc::invalid_connection_string.
+    template <boost::asio::completion_token_for<void(error_code)> Token = default_token>
+    auto async_connect(std::string_view conninfo, Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code)>(
+            [this](auto handler, std::string s) {
+                auto* d = detail::diag_target(handler, nullptr);
+                start_connect_string(std::move(s), d, std::move(handler));
+            },
+            token, std::string(conninfo));
+    }
+
+    /// Simple-query protocol: one or more ;-separated statements, text results, one result per
+    /// statement. Handler signature: void(error_code, std::vector<result>).
+    template <boost::asio::completion_token_for<void(error_code, std::vector<result>)> Token = default_token>
+    auto async_simple_query(std::string_view sql, Token&& token = {})
+    {
+        return async_simple_query(sql, nullptr, std::forward<Token>(token));
+    }
+    template <boost::asio::completion_token_for<void(error_code, std::vector<result>)> Token = default_token>
+    auto async_simple_query(std::string_view sql, diagnostics* diag, Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code, std::vector<result>)>(
+            [this, diag](auto handler, std::string s) {
+                auto* d = detail::diag_target(handler, diag);
+                start_simple_query(std::move(s), d, std::move(handler));
+            },
+            token, std::string(sql));
+    }
+
+    /// Extended protocol with bound parameters ($1, $2, ...): Parse (once per SQL text, cached),
+    /// Bind, Execute, Sync. Results come back in binary where the type has a binary codec.
+    /// Handler signature: void(error_code, result).
+    template <boost::asio::completion_token_for<void(error_code, result)> Token = default_token>
+    auto async_execute(std::string_view sql, param_list params, Token&& token = {})
+    {
+        return async_execute(sql, std::move(params), nullptr, std::forward<Token>(token));
+    }
+    template <boost::asio::completion_token_for<void(error_code, result)> Token = default_token>
+    auto async_execute(std::string_view sql, Token&& token = {})
+    {
+        return async_execute(sql, param_list{}, nullptr, std::forward<Token>(token));
+    }
+    template <boost::asio::completion_token_for<void(error_code, result)> Token = default_token>
+    auto async_execute(std::string_view sql, param_list params, diagnostics* diag, Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code, result)>(
+            [this, diag](auto handler, std::string s, param_list p) {
+                auto* d = detail::diag_target(handler, diag);
+                start_execute(std::move(s), std::move(p), d, std::move(handler));
+            },
+            token, std::string(sql), std::move(params));
+    }
+
+    /// Sends Terminate and closes. Outstanding operations fail with errc::connection_closed.
+    /// Handler signature: void(error_code).
+    template <boost::asio::completion_token_for<void(error_code)> Token = default_token>
+    auto async_close(Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code)>(
+            [this](auto handler) { start_close(std::move(handler)); }, token);
+    }
+
+    /// Closes the socket now, without Terminate.
+    void close() noexcept;
+    bool is_open() const noexcept;
+
+    /// Server parameters reported by ParameterStatus (server_version, TimeZone, ...).
+    const std::map<std::string, std::string, std::less<>>& server_parameters() const noexcept;
+    std::string_view server_parameter(std::string_view name) const noexcept;
+    std::int32_t backend_pid() const noexcept;
+    /// 'I' idle, 'T' in a transaction block, 'E' in a failed transaction block.
+    char transaction_status() const noexcept;
+    /// Called with each NoticeResponse (warnings, RAISE NOTICE). Default: ignored.
+    void set_notice_handler(notice_handler h);
+    /// Number of statements in the prepared-statement cache.
+    std::size_t cached_statements() const noexcept;
+
+private:
+    void start_connect(connect_options opts, diagnostics* diag, detail::connect_handler_t h);
+    void start_connect_string(std::string conninfo, diagnostics* diag, detail::connect_handler_t h);
+    void start_simple_query(std::string sql, diagnostics* diag, detail::simple_query_handler_t h);
+    void start_execute(std::string sql, param_list params, diagnostics* diag, detail::execute_handler_t h);
+    void start_close(detail::connect_handler_t h);
+
+    std::shared_ptr<detail::connection_impl> impl_;
+};
+
+} // namespace sleet

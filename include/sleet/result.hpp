@@ -1,0 +1,148 @@
+// sleet: the result of one statement — column metadata, rows, command tag.
+//
+// A result owns its bytes: rows are stored back to back in one buffer with an index of field
+// offsets, so reading a field is a bounds-checked view, and decoding into C++ types goes through
+// the types layer (sleet::decode_field), which names column, server type and C++ type on a
+// mismatch.
+#pragma once
+
+#include <sleet/error.hpp>
+#include <sleet/types.hpp>
+#include <sleet/wire/frontend.hpp>
+#include <sleet/wire/oid.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace sleet {
+
+/// Metadata of one result column (from RowDescription).
+struct column {
+    std::string name;
+    oid_t type_oid = 0;
+    oid_t table_oid = 0;
+    std::int16_t column_attribute = 0;
+    std::int16_t type_size = 0;
+    std::int32_t type_modifier = 0;
+    wire::format format = wire::format::text;
+};
+
+class result;
+
+/// A non-owning view of one row of a result. Valid while the result lives.
+class row_view {
+public:
+    std::size_t size() const noexcept;
+    /// Raw field bytes, std::nullopt for NULL. Throws error_with_diagnostics(column_not_found).
+    std::optional<std::string_view> raw(std::size_t index) const;
+    bool is_null(std::size_t index) const { return !raw(index).has_value(); }
+
+    /// Decodes field `index` (or the column called `name`) into T. Throws error_with_diagnostics
+    /// on NULL into a non-optional, a type mismatch or an out-of-range value; the message names the
+    /// column, its server type and the C++ type.
+    template <class T> T get(std::size_t index) const
+    {
+        T out{};
+        diagnostics diag;
+        throw_on_error(try_get(index, out, diag), diag);
+        return out;
+    }
+    template <class T> T get(std::string_view name) const { return get<T>(index_of(name)); }
+
+    /// Non-throwing form.
+    template <class T> error_code try_get(std::size_t index, T& out, diagnostics& diag) const
+    {
+        if (index >= size()) return column_missing(index, diag);
+        return decode_field(info(index), raw(index), out, diag);
+    }
+
+    /// The row as a tuple (structured bindings): `auto [id, name] = row.as<std::int32_t, std::string>();`
+    /// The number of types must equal the number of columns.
+    template <class... Ts> std::tuple<Ts...> as() const
+    {
+        check_arity(sizeof...(Ts));
+        return as_impl<Ts...>(std::index_sequence_for<Ts...>{});
+    }
+
+    /// Index of the column called `name`; throws error_with_diagnostics(column_not_found).
+    std::size_t index_of(std::string_view name) const;
+
+private:
+    friend class result;
+    row_view(const result* r, std::size_t row) noexcept : r_(r), row_(row) {}
+    column_info info(std::size_t index) const noexcept;
+    error_code column_missing(std::size_t index, diagnostics& diag) const;
+    void check_arity(std::size_t n) const;
+    template <class... Ts, std::size_t... I> std::tuple<Ts...> as_impl(std::index_sequence<I...>) const
+    {
+        return std::tuple<Ts...>{get<Ts>(I)...};
+    }
+
+    const result* r_ = nullptr;
+    std::size_t row_ = 0;
+};
+
+/// The outcome of one statement: columns (empty for statements without rows), rows, command tag.
+class result {
+public:
+    result() = default;
+
+    const std::vector<column>& columns() const noexcept { return columns_; }
+    std::size_t size() const noexcept { return row_count_; }
+    bool empty() const noexcept { return row_count_ == 0; }
+    row_view operator[](std::size_t i) const noexcept { return row_view(this, i); }
+    row_view at(std::size_t i) const;
+    row_view front() const { return at(0); }
+
+    /// "INSERT 0 1", "SELECT 3", ... ; empty for an empty query.
+    const std::string& command_tag() const noexcept { return command_tag_; }
+    /// Rows affected or returned, as the command tag reports it (0 when it has no count).
+    std::uint64_t affected_rows() const noexcept { return affected_rows_; }
+
+    class iterator {
+    public:
+        using value_type = row_view;
+        using difference_type = std::ptrdiff_t;
+        iterator() = default;
+        row_view operator*() const noexcept { return (*r_)[i_]; }
+        iterator& operator++() noexcept { ++i_; return *this; }
+        iterator operator++(int) noexcept { auto t = *this; ++i_; return t; }
+        bool operator==(const iterator& o) const noexcept { return i_ == o.i_; }
+
+    private:
+        friend class result;
+        iterator(const result* r, std::size_t i) : r_(r), i_(i) {}
+        const result* r_ = nullptr;
+        std::size_t i_ = 0;
+    };
+    iterator begin() const noexcept { return {this, 0}; }
+    iterator end() const noexcept { return {this, row_count_}; }
+
+    // --- building (used by the connection) ---
+    void set_columns(std::vector<column> cols);
+    /// Appends one DataRow body (after the 2-byte column count); validates every length.
+    error_code append_row(std::string_view data_row_body, std::int16_t field_count);
+    void set_command_tag(std::string_view tag);
+    void reserve_bytes(std::size_t n) { data_.reserve(n); }
+
+private:
+    friend class row_view;
+    std::vector<column> columns_;
+    std::string data_;                 // field bytes of all rows, back to back
+    struct field_ref {
+        std::size_t offset;   // into data_
+        std::int32_t length;  // -1 for NULL
+    };
+    std::vector<field_ref> fields_;    // row-major: row * columns + column
+    std::size_t row_count_ = 0;
+    std::string command_tag_;
+    std::uint64_t affected_rows_ = 0;
+};
+
+} // namespace sleet

@@ -1,0 +1,1410 @@
+// sleet::connection implementation.
+//
+// Flow: a connection owns a FIFO of requests. Starting an operation encodes its messages into a
+// request (each ends with its own Sync) and appends it to the FIFO; a writer coroutine gathers
+// every request not yet written into one write; a reader coroutine splits backend messages and
+// hands them to the request at the head of the FIFO, which completes on its ReadyForQuery.
+// Both coroutines run only while there is work, so an idle connection holds no pending I/O and
+// io_context::run() can return.
+#include <sleet/connection.hpp>
+#include <sleet/wire/auth.hpp>
+#include <sleet/wire/backend.hpp>
+#include <sleet/wire/frontend.hpp>
+
+#include "stream.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <list>
+#include <unordered_map>
+
+namespace sleet::detail {
+
+namespace {
+
+error_code client_error(diagnostics* diag, errc e, std::string msg)
+{
+    if (diag) diag->assign_client(std::move(msg));
+    return make_error_code(e);
+}
+
+bool is_ip_literal(const std::string& host)
+{
+    boost::system::error_code ec;
+    asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+/// Server types whose binary result format the types layer decodes.
+bool binary_result_supported(oid_t t) noexcept
+{
+    switch (t) {
+    case oid::bool_: case oid::bytea: case oid::char_: case oid::name: case oid::int8: case oid::int2:
+    case oid::int4: case oid::text: case oid::oid: case oid::float4: case oid::float8: case oid::bpchar:
+    case oid::varchar: case oid::date: case oid::timestamp: case oid::timestamptz: case oid::uuid:
+    case oid::json: case oid::jsonb:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/// Result formats: binary where the types layer has a binary codec, text otherwise.
+wire::format preferred_format(oid_t t) noexcept
+{
+    return binary_result_supported(t) ? wire::format::binary : wire::format::text;
+}
+
+std::vector<column> to_columns(const wire::row_description& rd)
+{
+    std::vector<column> cols;
+    cols.reserve(rd.fields.size());
+    for (const auto& f : rd.fields) {
+        column c;
+        c.name = std::string(f.name);
+        c.type_oid = f.type_oid;
+        c.table_oid = f.table_oid;
+        c.column_attribute = f.column_attribute;
+        c.type_size = f.type_size;
+        c.type_modifier = f.type_modifier;
+        c.format = f.format == 1 ? wire::format::binary : wire::format::text;
+        cols.push_back(std::move(c));
+    }
+    return cols;
+}
+
+} // namespace
+
+/// Completes `h` with `args` later (never inline): posted to the connection's executor, then
+/// dispatched to the handler's associated executor.
+template <class Handler, class... Args> void post_completion(const asio::any_io_executor& ex, Handler h, Args... args)
+{
+    asio::post(ex, [ex, h = std::move(h), ... args = std::move(args)]() mutable {
+        auto hex = asio::get_associated_executor(h, ex);
+        asio::dispatch(hex, [h = std::move(h), ... args = std::move(args)]() mutable { std::move(h)(std::move(args)...); });
+    });
+}
+
+namespace {
+
+} // namespace
+
+/// A statement in the per-connection cache.
+struct cached_statement {
+    std::string name;                 // "sleet_s<N>"
+    std::vector<column> columns;      // with the formats we request on Bind
+    std::vector<wire::format> result_formats;
+    bool ready = false;               // Parse acknowledged and row description known
+};
+
+struct request {
+    enum class kind { simple, execute };
+    kind k = kind::simple;
+    std::uint64_t id = 0;
+    std::string out;                  // encoded messages, ending with Sync
+    bool written = false;
+    bool abandoned = false;           // the caller was completed early (cancelled)
+
+    // execute: statement-cache bookkeeping
+    std::string cache_key;
+    bool first_use = false;           // this request carries Parse + Describe(portal)
+    std::string sql;                  // kept for a transparent re-prepare
+    param_list params;
+    bool retried = false;
+
+    // response accumulation
+    std::vector<result> results;
+    bool in_result = false;           // a RowDescription opened results.back()
+    error_code ec;
+    server_error_fields server;
+    diagnostics* diag = nullptr;
+
+    simple_query_handler_t simple_h;
+    execute_handler_t execute_h;
+};
+
+class connection_impl : public std::enable_shared_from_this<connection_impl> {
+public:
+    connection_impl(asio::any_io_executor ex, connection_params p)
+        : ex_(std::move(ex)), params_(p), stream_(ex_)
+    {
+        statement_cache_capacity_ = std::max<std::size_t>(p.statement_cache_size, 1);
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Connect
+    // ----------------------------------------------------------------------------------------
+    void start_connect(connect_options opts, diagnostics* diag, connect_handler_t h)
+    {
+        auto slot = asio::get_associated_cancellation_slot(h);
+        auto self = shared_from_this();
+        asio::co_spawn(
+            ex_, [self, opts = std::move(opts), diag]() mutable -> asio::awaitable<error_code> {
+                co_return co_await self->do_connect(std::move(opts), diag);
+            },
+            asio::bind_cancellation_slot(slot, [h = std::move(h)](std::exception_ptr ep, error_code ec) mutable {
+                if (ep) {
+                    try {
+                        std::rethrow_exception(ep);
+                    } catch (const boost::system::system_error& e) {
+                        ec = e.code();
+                    } catch (...) {
+                        ec = make_error_code(errc::protocol_error);
+                    }
+                }
+                auto ex = asio::get_associated_executor(h);
+                asio::dispatch(ex, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
+            }));
+    }
+
+    asio::awaitable<error_code> do_connect(connect_options opts, diagnostics* diag)
+    {
+        if (state_ != state::idle) {
+            co_return client_error(diag, errc::protocol_error, "async_connect called on a connection that is already connected or closed");
+        }
+        opts_ = std::move(opts);
+        if (opts_.hosts.empty()) opts_.hosts.push_back(host_address{"/var/run/postgresql", 5432});
+        error_code last;
+        diagnostics last_diag;
+        for (const auto& host : opts_.hosts) {
+            last_diag.clear();
+            last = co_await connect_host(host, &last_diag);
+            if (!last) {
+                state_ = state::ready;
+                co_return error_code{};
+            }
+            stream_.close();
+            stream_ = stream(ex_);
+            rbuf_.clear();
+            rstart_ = 0;
+            params_status_.clear();
+            if (last == asio::error::operation_aborted && cancelled_connect_) break;
+        }
+        state_ = state::closed;
+        if (diag) *diag = std::move(last_diag);
+        co_return last;
+    }
+
+    /// One host: socket, optional TLS, startup, authentication, wait for ReadyForQuery — under
+    /// connect_timeout (libpq applies it per host).
+    asio::awaitable<error_code> connect_host(const host_address& host, diagnostics* diag)
+    {
+        std::optional<asio::steady_timer> timer;
+        bool timed_out = false;
+        if (opts_.connect_timeout.count() > 0) {
+            timer.emplace(ex_);
+            // libpq treats 1 as 2 seconds: a single second is too easy to miss by rounding.
+            auto secs = std::max<std::int64_t>(opts_.connect_timeout.count(), 2);
+            timer->expires_after(std::chrono::seconds(secs));
+            timer->async_wait([this, &timed_out](boost::system::error_code ec) {
+                if (!ec) {
+                    timed_out = true;
+                    stream_.close();
+                    resolver_cancel();
+                }
+            });
+        }
+        auto cs = co_await asio::this_coro::cancellation_state;
+        if (cs.slot().is_connected()) {
+            cs.slot().assign([this](asio::cancellation_type) {
+                cancelled_connect_ = true;
+                stream_.close();
+                resolver_cancel();
+            });
+        }
+        error_code ec = co_await connect_host_inner(host, diag);
+        if (cs.slot().is_connected()) cs.slot().clear();
+        if (timer) timer->cancel();
+        if (ec && timed_out) {
+            ec = client_error(diag, errc::connect_timeout,
+                              "timed out after " + std::to_string(std::max<std::int64_t>(opts_.connect_timeout.count(), 2)) +
+                                  " s (connect_timeout) while connecting to " + describe(host));
+        } else if (ec && cancelled_connect_) {
+            ec = asio::error::operation_aborted;
+            if (diag) diag->assign_client("connect to " + describe(host) + " was cancelled");
+        }
+        co_return ec;
+    }
+
+    static std::string describe(const host_address& h)
+    {
+        if (h.is_unix_socket()) return "unix socket \"" + h.unix_socket_path() + "\"";
+        return "\"" + h.host + "\" port " + std::to_string(h.port);
+    }
+
+    void resolver_cancel()
+    {
+        if (resolver_) resolver_->cancel();
+    }
+
+    asio::awaitable<error_code> connect_host_inner(const host_address& host, diagnostics* diag)
+    {
+        // sslmode=allow: first without TLS; if the server refuses that (pg_hba), again with TLS.
+        const bool allow_retry = opts_.sslmode == ssl_mode::allow && !host.is_unix_socket();
+        error_code ec = co_await connect_once(host, diag, allow_retry ? tls_choice::none : tls_choice::by_mode);
+        if (ec && allow_retry && !cancelled_connect_ && sqlstate_of(ec) == "28000") {
+            stream_.close();
+            stream_ = stream(ex_);
+            rbuf_.clear();
+            rstart_ = 0;
+            if (diag) diag->clear();
+            ec = co_await connect_once(host, diag, tls_choice::required_unverified);
+        }
+        co_return ec;
+    }
+
+    enum class tls_choice { none, by_mode, required_unverified };
+
+    asio::awaitable<error_code> open_socket(const host_address& host, diagnostics* diag)
+    {
+        if (host.is_unix_socket()) {
+            unix_socket s(ex_);
+            auto path = host.unix_socket_path();
+            auto [ec] = co_await s.async_connect(asio::local::stream_protocol::endpoint(path), tuple_awaitable);
+            if (ec) {
+                co_return client_error(diag, errc::connection_closed,
+                                       "could not connect to unix socket \"" + path + "\": " + ec.message()) ,
+                    ec;
+            }
+            stream_.set_unix(std::move(s));
+            connected_host_ = host;
+            co_return error_code{};
+        }
+        resolver_.emplace(ex_);
+        auto [rec, endpoints] = co_await resolver_->async_resolve(host.host, std::to_string(host.port), tuple_awaitable);
+        resolver_.reset();
+        if (rec) {
+            if (diag) diag->assign_client("could not translate host name \"" + host.host + "\" to address: " + rec.message());
+            co_return rec;
+        }
+        // Each resolved address in turn, as libpq does; the last error is reported.
+        error_code last = asio::error::host_not_found;
+        std::string tried;
+        for (const auto& entry : endpoints) {
+            tcp::socket s(ex_);
+            auto [ec] = co_await s.async_connect(entry.endpoint(), tuple_awaitable);
+            if (!ec) {
+                s.set_option(tcp::no_delay(true));
+                stream_.set_tcp(std::move(s));
+                connected_host_ = host;
+                connected_endpoint_ = entry.endpoint();
+                co_return error_code{};
+            }
+            last = ec;
+            if (!tried.empty()) tried += "; ";
+            tried += entry.endpoint().address().to_string() + ": " + ec.message();
+            if (cancelled_connect_) break;
+        }
+        if (diag) diag->assign_client("could not connect to " + describe(host) + " (" + tried + ")");
+        co_return last;
+    }
+
+    asio::awaitable<error_code> connect_once(const host_address& host, diagnostics* diag, tls_choice tls)
+    {
+        if (auto ec = co_await open_socket(host, diag)) co_return ec;
+
+        bool want_tls = false, need_tls = false;
+        if (!host.is_unix_socket()) {
+            switch (tls) {
+            case tls_choice::none: break;
+            case tls_choice::required_unverified: want_tls = need_tls = true; break;
+            case tls_choice::by_mode:
+                want_tls = opts_.sslmode != ssl_mode::disable && opts_.sslmode != ssl_mode::allow;
+                need_tls = opts_.sslmode == ssl_mode::require || opts_.sslmode == ssl_mode::verify_ca ||
+                           opts_.sslmode == ssl_mode::verify_full;
+                break;
+            }
+        } else if (opts_.sslmode == ssl_mode::verify_ca || opts_.sslmode == ssl_mode::verify_full ||
+                   opts_.sslmode == ssl_mode::require) {
+            // libpq never uses TLS over unix sockets; sslmode=require is ignored there and so
+            // are we, but verify-* against a socket cannot be satisfied.
+            if (opts_.sslmode != ssl_mode::require)
+                co_return client_error(diag, errc::tls_refused_by_server,
+                                       "sslmode=" + std::string(opts_.sslmode == ssl_mode::verify_ca ? "verify-ca" : "verify-full") +
+                                           " cannot be used with a unix socket (" + describe(host) + ")");
+        }
+        if (want_tls) {
+            if (auto ec = co_await negotiate_tls(host, diag, need_tls, tls == tls_choice::required_unverified)) co_return ec;
+        }
+        if (opts_.channel_binding_mode == channel_binding::require && !stream_.is_tls()) {
+            co_return client_error(diag, errc::channel_binding_required,
+                                   "channel binding is required (channel_binding=require), but the connection to " +
+                                       describe(host) + " does not use TLS");
+        }
+        co_return co_await startup(diag);
+    }
+
+    asio::awaitable<error_code> negotiate_tls(const host_address& host, diagnostics* diag, bool required, bool unverified)
+    {
+        std::string out;
+        wire::encode_ssl_request(out);
+        if (auto [ec, n] = co_await stream_.write(asio::buffer(out)); ec) {
+            co_return client_error(diag, errc::server_closed_connection,
+                                   "could not send SSL negotiation packet to " + describe(host) + ": " + ec.message()),
+                ec;
+        }
+        char answer = 0;
+        // Read exactly one byte: anything the server sends after 'S' before the handshake would be
+        // unencrypted data injected by a man in the middle (CVE-2021-23222).
+        auto [ec, n] = co_await stream_.read_some(asio::buffer(&answer, 1));
+        if (ec) {
+            co_return client_error(diag, errc::server_closed_connection,
+                                   "server " + describe(host) + " closed the connection during SSL negotiation: " + ec.message());
+        }
+        if (answer == 'N') {
+            if (required)
+                co_return client_error(diag, errc::tls_refused_by_server,
+                                       "server " + describe(host) + " does not support SSL, but SSL was required (sslmode=" +
+                                           mode_name() + ")");
+            co_return error_code{};
+        }
+        if (answer == 'E') {
+            // A server too old for SSLRequest answers with an ErrorResponse.
+            co_return client_error(diag, errc::unexpected_message, "server " + describe(host) + " rejected the SSL negotiation packet");
+        }
+        if (answer != 'S') {
+            co_return client_error(diag, errc::protocol_error,
+                                   "invalid response to SSL negotiation from " + describe(host));
+        }
+
+        auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+        ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                         asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+        const bool verify = !unverified && (opts_.sslmode == ssl_mode::verify_ca || opts_.sslmode == ssl_mode::verify_full ||
+                                            (opts_.sslmode == ssl_mode::require && !opts_.sslrootcert.empty()));
+        boost::system::error_code cec;
+        if (verify) {
+            if (!opts_.sslrootcert.empty()) ctx->load_verify_file(opts_.sslrootcert, cec);
+            else ctx->set_default_verify_paths(cec);
+            if (cec) {
+                co_return client_error(diag, errc::tls_handshake_failed,
+                                       "could not read root certificate file \"" + opts_.sslrootcert + "\": " + cec.message());
+            }
+            ctx->set_verify_mode(asio::ssl::verify_peer);
+        } else {
+            ctx->set_verify_mode(asio::ssl::verify_none);
+        }
+        if (!opts_.sslcert.empty()) {
+            ctx->use_certificate_chain_file(opts_.sslcert, cec);
+            if (!cec) ctx->use_private_key_file(opts_.sslkey.empty() ? opts_.sslcert : opts_.sslkey, asio::ssl::context::pem, cec);
+            if (cec) {
+                co_return client_error(diag, errc::tls_handshake_failed,
+                                       "could not load client certificate \"" + opts_.sslcert + "\": " + cec.message());
+            }
+        }
+        tls_stream& tls = stream_.upgrade_to_tls(std::move(ctx));
+        SSL* ssl = tls.native_handle();
+        const bool ip = is_ip_literal(host.host);
+        if (opts_.sslsni && !ip) SSL_set_tlsext_host_name(ssl, host.host.c_str());
+        if (verify && opts_.sslmode == ssl_mode::verify_full) {
+            // OpenSSL's own check (RFC 6125): DNS names against SAN/CN, IP literals against SAN IPs.
+            X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+            X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            if (ip) X509_VERIFY_PARAM_set1_ip_asc(param, host.host.c_str());
+            else X509_VERIFY_PARAM_set1_host(param, host.host.c_str(), 0);
+        }
+        auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
+        if (hec) {
+            std::string why;
+            long vr = SSL_get_verify_result(ssl);
+            if (verify && vr != X509_V_OK) why = X509_verify_cert_error_string(vr);
+            else why = hec.message();
+            ERR_clear_error();
+            std::string msg = "TLS handshake with " + describe(host) + " failed: " + why;
+            if (verify && vr == X509_V_ERR_HOSTNAME_MISMATCH)
+                msg += " (sslmode=verify-full: the server certificate does not match host name \"" + host.host + "\")";
+            else if (verify && vr == X509_V_ERR_IP_ADDRESS_MISMATCH)
+                msg += " (sslmode=verify-full: the server certificate does not match IP address " + host.host + ")";
+            co_return client_error(diag, errc::tls_handshake_failed, std::move(msg));
+        }
+        // Channel binding data (tls-server-end-point) for SCRAM-SHA-256-PLUS.
+        if (X509* cert = SSL_get1_peer_certificate(ssl)) {
+            unsigned char* der = nullptr;
+            int len = i2d_X509(cert, &der);
+            if (len > 0) {
+                cbind_data_ = wire::tls_server_end_point_hash(std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len)));
+                OPENSSL_free(der);
+            }
+            X509_free(cert);
+        }
+        co_return error_code{};
+    }
+
+    std::string mode_name() const
+    {
+        switch (opts_.sslmode) {
+        case ssl_mode::disable: return "disable";
+        case ssl_mode::allow: return "allow";
+        case ssl_mode::prefer: return "prefer";
+        case ssl_mode::require: return "require";
+        case ssl_mode::verify_ca: return "verify-ca";
+        case ssl_mode::verify_full: return "verify-full";
+        }
+        return "?";
+    }
+
+    bool auth_allowed(std::string_view method) const { return opts_.auth_method_allowed(method); }
+
+    /// Reads one whole backend message during startup (into rbuf_). Notices and parameter
+    /// statuses are handled here; anything else is returned.
+    asio::awaitable<error_code> read_message(wire::raw_message& msg, diagnostics* diag)
+    {
+        for (;;) {
+            auto r = wire::split_message(std::string_view(rbuf_).substr(rstart_), params_.max_message_size);
+            if (r.status == wire::split_result::status_t::message) {
+                msg = r.msg;
+                rstart_ += r.consumed;
+                co_return error_code{};
+            }
+            if (r.status == wire::split_result::status_t::error) {
+                co_return client_error(diag, static_cast<errc>(r.ec.value()), r.ec.message()), r.ec;
+            }
+            if (auto ec = co_await fill(r.needed)) {
+                if (diag) diag->assign_client(ec == asio::error::eof ? "server closed the connection unexpectedly"
+                                                                      : "could not receive data from server: " + ec.message());
+                co_return ec == asio::error::eof ? make_error_code(errc::server_closed_connection) : ec;
+            }
+        }
+    }
+
+    /// Reads more bytes into rbuf_ (compacting first).
+    asio::awaitable<error_code> fill(std::size_t needed)
+    {
+        if (rstart_ > 0 && (rstart_ >= rbuf_.size() / 2 || rstart_ == rbuf_.size())) {
+            rbuf_.erase(0, rstart_);
+            rstart_ = 0;
+        }
+        std::size_t old = rbuf_.size();
+        std::size_t want = std::max<std::size_t>({needed, 16 * 1024});
+        rbuf_.resize(old + want);
+        auto [ec, n] = co_await stream_.read_some(asio::buffer(rbuf_.data() + old, want));
+        rbuf_.resize(old + n);
+        co_return ec;
+    }
+
+    asio::awaitable<error_code> send_now(const std::string& bytes, diagnostics* diag)
+    {
+        auto [ec, n] = co_await stream_.write(asio::buffer(bytes));
+        if (ec && diag) diag->assign_client("could not send data to server: " + ec.message());
+        co_return ec;
+    }
+
+    asio::awaitable<error_code> startup(diagnostics* diag)
+    {
+        std::vector<std::pair<std::string_view, std::string_view>> sp;
+        sp.emplace_back("user", opts_.user);
+        if (!opts_.database.empty()) sp.emplace_back("database", opts_.database);
+        if (!opts_.application_name.empty()) sp.emplace_back("application_name", opts_.application_name);
+        if (!opts_.options.empty()) sp.emplace_back("options", opts_.options);
+        sp.emplace_back("client_encoding", "UTF8");
+        sp.emplace_back("DateStyle", "ISO");
+        std::string out;
+        wire::encode_startup(out, sp);
+        if (auto ec = co_await send_now(out, diag)) co_return ec;
+
+        std::optional<wire::scram_client> scram;
+        bool authenticated_with_plus = false;
+        for (;;) {
+            wire::raw_message m;
+            if (auto ec = co_await read_message(m, diag)) co_return ec;
+            switch (m.type) {
+            case wire::msg::authentication: {
+                wire::authentication a;
+                if (auto ec = wire::parse_authentication(m.body, a)) co_return client_error(diag, errc::protocol_error, ec.message()), ec;
+                out.clear();
+                switch (a.kind) {
+                case wire::auth_kind::ok:
+                    if (opts_.channel_binding_mode == channel_binding::require && !authenticated_with_plus) {
+                        co_return client_error(diag, errc::channel_binding_required,
+                                               "channel binding required (channel_binding=require), but the server authenticated the client without channel binding");
+                    }
+                    if (!opts_.require_auth.empty() && !scram && !used_password_ && !auth_allowed("none")) {
+                        co_return client_error(diag, errc::auth_method_not_allowed,
+                                               "authentication method requirement \"" + opts_.require_auth +
+                                                   "\" failed: server did not complete authentication");
+                    }
+                    break;
+                case wire::auth_kind::cleartext_password:
+                case wire::auth_kind::md5_password: {
+                    const bool md5 = a.kind == wire::auth_kind::md5_password;
+                    const char* method = md5 ? "md5" : "password";
+                    if (opts_.channel_binding_mode == channel_binding::require) {
+                        co_return client_error(diag, errc::channel_binding_required,
+                                               std::string("channel binding required (channel_binding=require), but the server requested ") +
+                                                   (md5 ? "MD5" : "cleartext password") + " authentication, which cannot bind");
+                    }
+                    if (!auth_allowed(method)) {
+                        co_return client_error(diag, errc::auth_method_not_allowed,
+                                               "authentication method requirement \"" + opts_.require_auth + "\" failed: server requested " +
+                                                   (md5 ? "an MD5-hashed password" : "a cleartext password"));
+                    }
+                    if (opts_.password.empty()) {
+                        co_return client_error(diag, errc::password_required,
+                                               "the server requested password authentication for user \"" + opts_.user +
+                                                   "\", but no password was supplied");
+                    }
+                    used_password_ = true;
+                    if (md5) wire::encode_password(out, wire::md5_password_response(opts_.user, opts_.password.reveal(), a.md5_salt));
+                    else wire::encode_password(out, opts_.password.reveal());
+                    if (auto ec = co_await send_now(out, diag)) co_return ec;
+                    break;
+                }
+                case wire::auth_kind::sasl: {
+                    bool has_plain = false, has_plus = false;
+                    for (auto mech : a.mechanisms) {
+                        if (mech == "SCRAM-SHA-256") has_plain = true;
+                        if (mech == "SCRAM-SHA-256-PLUS") has_plus = true;
+                    }
+                    if (!auth_allowed("scram-sha-256")) {
+                        co_return client_error(diag, errc::auth_method_not_allowed,
+                                               "authentication method requirement \"" + opts_.require_auth +
+                                                   "\" failed: server requested SASL authentication");
+                    }
+                    if (opts_.password.empty()) {
+                        co_return client_error(diag, errc::password_required,
+                                               "the server requested SCRAM authentication for user \"" + opts_.user +
+                                                   "\", but no password was supplied");
+                    }
+                    const bool can_bind = stream_.is_tls() && !cbind_data_.empty();
+                    wire::scram_client::binding b = wire::scram_client::binding::none;
+                    if (has_plus && can_bind && opts_.channel_binding_mode != channel_binding::disable) b = wire::scram_client::binding::plus;
+                    else if (opts_.channel_binding_mode == channel_binding::require) {
+                        co_return client_error(diag, errc::channel_binding_required,
+                                               "channel binding is required (channel_binding=require), but the server did not offer SCRAM-SHA-256-PLUS");
+                    } else if (!has_plain) {
+                        co_return client_error(diag, errc::auth_method_unsupported,
+                                               "none of the server's SASL authentication mechanisms are supported");
+                    } else if (can_bind && opts_.channel_binding_mode != channel_binding::disable) {
+                        b = wire::scram_client::binding::supported_not_used;
+                    }
+                    scram.emplace(opts_.password.reveal(), b, b == wire::scram_client::binding::plus ? cbind_data_ : std::string());
+                    authenticated_with_plus = b == wire::scram_client::binding::plus;
+                    wire::encode_sasl_initial_response(out, scram->mechanism(), scram->client_first_message());
+                    if (auto ec = co_await send_now(out, diag)) co_return ec;
+                    break;
+                }
+                case wire::auth_kind::sasl_continue: {
+                    if (!scram) co_return client_error(diag, errc::unexpected_message, "unexpected SASL continue message from the server");
+                    diagnostics d;
+                    if (auto ec = scram->handle_server_first(a.data, d)) {
+                        if (diag) *diag = std::move(d);
+                        co_return ec;
+                    }
+                    wire::encode_sasl_response(out, scram->client_final_message());
+                    if (auto ec = co_await send_now(out, diag)) co_return ec;
+                    break;
+                }
+                case wire::auth_kind::sasl_final: {
+                    if (!scram) co_return client_error(diag, errc::unexpected_message, "unexpected SASL final message from the server");
+                    diagnostics d;
+                    if (auto ec = scram->handle_server_final(a.data, d)) {
+                        if (diag) *diag = std::move(d);
+                        co_return ec;
+                    }
+                    break;
+                }
+                default:
+                    co_return client_error(diag, errc::auth_method_unsupported,
+                                           "the server requested an authentication method sleet does not support (code " +
+                                               std::to_string(static_cast<int>(a.kind)) + ")");
+                }
+                break;
+            }
+            case wire::msg::backend_key_data: {
+                wire::backend_key_data k;
+                if (auto ec = wire::parse_backend_key_data(m.body, k)) co_return client_error(diag, errc::protocol_error, ec.message()), ec;
+                key_ = k;
+                break;
+            }
+            case wire::msg::parameter_status:
+                if (auto ec = on_parameter_status(m.body)) co_return client_error(diag, errc::protocol_error, ec.message()), ec;
+                break;
+            case wire::msg::notice_response:
+                on_notice(m.body);
+                break;
+            case wire::msg::negotiate_protocol_version:
+                break; // we request no protocol options; the server may still report its minor version
+            case wire::msg::error_response: {
+                server_error_fields f;
+                if (auto ec = wire::parse_error_fields(m.body, f)) co_return client_error(diag, errc::protocol_error, ec.message()), ec;
+                auto ec = make_sqlstate_error(f.sqlstate);
+                if (diag) diag->assign_server(std::move(f));
+                co_return ec;
+            }
+            case wire::msg::ready_for_query: {
+                wire::ready_for_query z;
+                if (auto ec = wire::parse_ready_for_query(m.body, z)) co_return client_error(diag, errc::protocol_error, ec.message()), ec;
+                tx_status_ = static_cast<char>(z.status);
+                co_return error_code{};
+            }
+            default:
+                co_return client_error(diag, errc::unexpected_message,
+                                       std::string("unexpected message '") + m.type + "' from the server during startup");
+            }
+        }
+    }
+
+    error_code on_parameter_status(std::string_view body)
+    {
+        wire::parameter_status ps;
+        if (auto ec = wire::parse_parameter_status(body, ps)) return ec;
+        params_status_[std::string(ps.name)] = std::string(ps.value);
+        return {};
+    }
+
+    void on_notice(std::string_view body)
+    {
+        if (!notice_handler_) return;
+        server_error_fields f;
+        if (!wire::parse_error_fields(body, f)) notice_handler_(f);
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Queries
+    // ----------------------------------------------------------------------------------------
+    template <class H> void fail_now(H h, error_code ec, diagnostics* diag, std::string msg)
+    {
+        if (diag && !msg.empty()) diag->assign_client(std::move(msg));
+        using R = std::conditional_t<std::is_same_v<H, execute_handler_t>, result, std::vector<result>>;
+        post_completion(ex_, std::move(h), ec, R{});
+    }
+
+    void start_simple_query(std::string sql, diagnostics* diag, simple_query_handler_t h)
+    {
+        auto req = std::make_shared<request>();
+        req->k = request::kind::simple;
+        req->diag = diag;
+        try {
+            wire::encode_query(req->out, sql);
+        } catch (const error_with_diagnostics& e) {
+            if (diag) *diag = e.get_diagnostics();
+            return fail_now(std::move(h), e.code(), nullptr, {});
+        }
+        req->simple_h.swap(h);  // not operator=: Boost 1.81 any_completion_handler move-assignment recurses
+        enqueue(std::move(req));
+    }
+
+    void start_execute(std::string sql, param_list params, diagnostics* diag, execute_handler_t h)
+    {
+        auto req = std::make_shared<request>();
+        req->k = request::kind::execute;
+        req->diag = diag;
+        req->sql = std::move(sql);
+        req->params = std::move(params);
+        req->execute_h.swap(h);  // not operator=: Boost 1.81 any_completion_handler move-assignment recurses
+        if (auto ec = encode_execute(*req)) {
+            auto hh = std::move(req->execute_h);
+            return fail_now(std::move(hh), ec, nullptr, {});
+        }
+        enqueue(std::move(req));
+    }
+
+    /// Encodes an execute request using the statement cache: a known statement costs
+    /// Bind/Execute/Sync; a new one adds Parse and Describe(portal) in the same round trip.
+    error_code encode_execute(request& r)
+    {
+        r.out.clear();
+        r.first_use = false;
+        std::string key;
+        key.reserve(r.sql.size() + r.params.size() * 4 + 1);
+        key = r.sql;
+        key.push_back('\0');
+        for (oid_t o : r.params.oids()) key.append(reinterpret_cast<const char*>(&o), sizeof o);
+        try {
+            cached_statement* st = nullptr;
+            if (params_.statement_cache) {
+                auto it = cache_index_.find(key);
+                if (it != cache_index_.end()) {
+                    lru_.splice(lru_.begin(), lru_, it->second);  // most recently used first
+                    st = &*it->second;
+                    if (!st->ready) st = nullptr;  // being prepared by a request in flight: go unnamed
+                } else {
+                    // New statement: prepared by this request.
+                    evict_if_full();
+                    lru_.emplace_front();
+                    lru_.front().name = "sleet_s" + std::to_string(++statement_counter_);
+                    cache_index_.emplace(key, lru_.begin());
+                    r.first_use = true;
+                    r.cache_key = key;
+                }
+            }
+            append_pending_closes(r.out);
+            if (st) {
+                bind_and_execute(r, st->name, st->result_formats);
+                r.results.emplace_back();
+                r.results.back().set_columns(st->columns);
+                r.in_result = true;
+            } else {
+                const std::string name = r.first_use ? lru_.front().name : std::string();
+                wire::encode_parse(r.out, name, r.sql, r.params.oids());
+                // Result types are unknown until described: ask for text this once.
+                bind_and_execute(r, name, {}, /*describe=*/true);
+            }
+        } catch (const error_with_diagnostics& e) {
+            if (r.first_use) forget_statement(key);
+            if (r.diag) *r.diag = e.get_diagnostics();
+            return e.code();
+        }
+        return {};
+    }
+
+    void bind_and_execute(request& r, std::string_view statement, std::span<const wire::format> result_formats, bool describe = false)
+    {
+        const auto& p = r.params;
+        wire::bind_writer b(r.out, "", statement, p.formats(), static_cast<std::int16_t>(p.size()));
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            auto v = p.value(i);
+            if (v) b.value(*v);
+            else b.null();
+        }
+        b.finish(result_formats);
+        if (describe) wire::encode_describe(r.out, wire::describe_target::portal, "");
+        wire::encode_execute(r.out, "", 0);
+        wire::encode_sync(r.out);
+    }
+
+    void evict_if_full()
+    {
+        while (!lru_.empty() && lru_.size() >= statement_cache_capacity_) {
+            auto& victim = lru_.back();
+            if (!victim.ready) break;  // still being prepared; keep it
+            pending_closes_.push_back(victim.name);
+            for (auto it = cache_index_.begin(); it != cache_index_.end(); ++it) {
+                if (&*it->second == &victim) {
+                    cache_index_.erase(it);
+                    break;
+                }
+            }
+            lru_.pop_back();
+        }
+    }
+
+    void append_pending_closes(std::string& out)
+    {
+        for (const auto& n : pending_closes_) wire::encode_close(out, wire::describe_target::statement, n);
+        pending_closes_.clear();
+    }
+
+    void forget_statement(const std::string& key)
+    {
+        auto it = cache_index_.find(key);
+        if (it == cache_index_.end()) return;
+        lru_.erase(it->second);
+        cache_index_.erase(it);
+    }
+
+    void enqueue(std::shared_ptr<request> req)
+    {
+        if (state_ != state::ready) {
+            const char* why = state_ == state::idle ? "the connection is not connected (call async_connect first)"
+                                                    : "the connection is closed";
+            if (req->k == request::kind::execute) {
+                if (req->first_use) forget_statement(req->cache_key);
+                fail_now(std::move(req->execute_h), make_error_code(errc::connection_closed), req->diag, why);
+            } else {
+                fail_now(std::move(req->simple_h), make_error_code(errc::connection_closed), req->diag, why);
+            }
+            return;
+        }
+        req->id = ++request_counter_;
+        install_cancellation(*req);
+        pending_.push_back(std::move(req));
+        kick();
+    }
+
+    template <class H> void install_cancellation_on(H& h, std::uint64_t id)
+    {
+        auto slot = asio::get_associated_cancellation_slot(h);
+        if (!slot.is_connected()) return;
+        std::weak_ptr<connection_impl> weak = shared_from_this();
+        slot.assign([weak, id](asio::cancellation_type) {
+            if (auto self = weak.lock()) {
+                asio::dispatch(self->ex_, [self, id] { self->cancel_request(id); });
+            }
+        });
+    }
+
+    void install_cancellation(request& r)
+    {
+        if (r.k == request::kind::execute) install_cancellation_on(r.execute_h, r.id);
+        else install_cancellation_on(r.simple_h, r.id);
+    }
+
+    template <class H> static void clear_slot(H& h)
+    {
+        auto slot = asio::get_associated_cancellation_slot(h);
+        if (slot.is_connected()) slot.clear();
+    }
+
+    /// Delivers a request's outcome to its caller (once).
+    void deliver(request& r)
+    {
+        if (r.abandoned) return;
+        r.abandoned = true;
+        error_code ec = r.ec;
+        if (ec && r.diag && !r.server.sqlstate.empty() && ec.category() == sqlstate_category()) r.diag->assign_server(std::move(r.server));
+        if (r.k == request::kind::execute) {
+            clear_slot(r.execute_h);
+            result res;
+            if (!ec && !r.results.empty()) res = std::move(r.results.back());
+            auto h = std::move(r.execute_h);
+            auto ex = asio::get_associated_executor(h, ex_);
+            asio::dispatch(ex, [h = std::move(h), ec, res = std::move(res)]() mutable { std::move(h)(ec, std::move(res)); });
+        } else {
+            clear_slot(r.simple_h);
+            std::vector<result> res;
+            if (!ec) res = std::move(r.results);
+            auto h = std::move(r.simple_h);
+            auto ex = asio::get_associated_executor(h, ex_);
+            asio::dispatch(ex, [h = std::move(h), ec, res = std::move(res)]() mutable { std::move(h)(ec, std::move(res)); });
+        }
+    }
+
+    void cancel_request(std::uint64_t id)
+    {
+        auto it = std::find_if(pending_.begin(), pending_.end(), [id](const auto& r) { return r->id == id; });
+        if (it == pending_.end()) return;
+        auto req = *it;
+        if (req->abandoned) return;
+        if (!req->written) {
+            // Never reached the server: just drop it.
+            if (req->first_use) forget_statement(req->cache_key);
+            req->ec = asio::error::operation_aborted;
+            if (req->diag) req->diag->assign_client("the query was cancelled before it was sent");
+            deliver(*req);
+            pending_.erase(it);
+            return;
+        }
+        // On the wire: the caller gets its answer now, the results are drained and discarded.
+        req->ec = asio::error::operation_aborted;
+        if (req->diag) req->diag->assign_client("the query was cancelled; a cancel request was sent to the server");
+        deliver(*req);
+        const bool is_head = it == pending_.begin();
+        const bool last_written = std::next(it) == pending_.end() || !(*std::next(it))->written;
+        if (is_head && last_written && !cancel_in_progress_) {
+            // Hold further writes until the server has answered this request, so the
+            // CancelRequest can only hit the cancelled query (or an idle backend, which ignores it).
+            cancel_in_progress_ = true;
+            cancel_target_ = id;
+            hold_writes_ = true;
+            send_cancel_request();
+            arm_drain_timer();
+        } else {
+            // Other requests are queued behind it on the wire: a CancelRequest could hit one of
+            // them, so let the server finish this one and discard its results.
+        }
+    }
+
+    void send_cancel_request()
+    {
+        auto self = shared_from_this();
+        cancel_conn_done_ = false;
+        asio::co_spawn(
+            ex_,
+            [self]() -> asio::awaitable<void> {
+                stream side(self->ex_);
+                const auto& host = self->connected_host_;
+                error_code ec;
+                if (host.is_unix_socket()) {
+                    unix_socket s(self->ex_);
+                    std::tie(ec) = co_await s.async_connect(asio::local::stream_protocol::endpoint(host.unix_socket_path()), tuple_awaitable);
+                    if (!ec) side.set_unix(std::move(s));
+                } else {
+                    tcp::socket s(self->ex_);
+                    std::tie(ec) = co_await s.async_connect(self->connected_endpoint_, tuple_awaitable);
+                    if (!ec) side.set_tcp(std::move(s));
+                }
+                if (!ec) {
+                    std::string out;
+                    wire::encode_cancel_request(out, self->key_.process_id, self->key_.secret_key);
+                    std::tie(ec, std::ignore) = co_await side.write(asio::buffer(out));
+                    // Wait for the server to close the side connection: then the signal has
+                    // been delivered to the backend and cannot arrive later.
+                    char b;
+                    if (!ec) co_await side.read_some(asio::buffer(&b, 1));
+                }
+                side.close();
+                self->cancel_conn_done_ = true;
+                self->maybe_release_hold();
+            },
+            asio::detached);
+    }
+
+    void arm_drain_timer()
+    {
+        drain_timer_.emplace(ex_);
+        drain_timer_->expires_after(params_.cancel_drain_timeout);
+        std::weak_ptr<connection_impl> weak = shared_from_this();
+        drain_timer_->async_wait([weak](boost::system::error_code ec) {
+            if (ec) return;
+            if (auto self = weak.lock()) {
+                if (self->cancel_in_progress_) {
+                    diagnostics d;
+                    d.assign_client("the server did not answer a cancelled query within cancel_drain_timeout; the connection was closed");
+                    self->fail_all(make_error_code(errc::connection_closed), &d);
+                }
+            }
+        });
+    }
+
+    void maybe_release_hold()
+    {
+        if (cancel_in_progress_ && cancel_target_done_ && cancel_conn_done_) {
+            cancel_in_progress_ = false;
+            cancel_target_done_ = false;
+            hold_writes_ = false;
+            if (drain_timer_) drain_timer_->cancel();
+            kick();
+        }
+    }
+
+    void kick()
+    {
+        if (state_ != state::ready) return;
+        auto self = shared_from_this();
+        if (!writing_ && !hold_writes_ && has_unwritten()) {
+            writing_ = true;
+            asio::co_spawn(ex_, [self]() { return self->write_loop(); }, asio::detached);
+        }
+        if (!reading_ && has_written()) {
+            reading_ = true;
+            asio::co_spawn(ex_, [self]() { return self->read_loop(); }, asio::detached);
+        }
+    }
+
+    bool has_unwritten() const noexcept { return !pending_.empty() && !pending_.back()->written; }
+    bool has_written() const noexcept { return !pending_.empty() && pending_.front()->written; }
+
+    asio::awaitable<void> write_loop()
+    {
+        std::vector<std::shared_ptr<request>> batch;
+        std::vector<asio::const_buffer> bufs;
+        while (state_ == state::ready && !hold_writes_ && has_unwritten()) {
+            batch.clear();
+            bufs.clear();
+            for (auto& r : pending_) {
+                if (r->written) continue;
+                r->written = true;
+                bufs.push_back(asio::buffer(r->out));
+                batch.push_back(r);
+            }
+            // Start reading as soon as something is on its way.
+            if (!reading_) {
+                reading_ = true;
+                auto self = shared_from_this();
+                asio::co_spawn(ex_, [self]() { return self->read_loop(); }, asio::detached);
+            }
+            auto [ec, n] = co_await stream_.write(bufs);
+            if (ec) {
+                diagnostics d;
+                d.assign_client("could not send data to server: " + ec.message());
+                fail_all(ec, &d);
+                break;
+            }
+            for (auto& r : batch) {
+                r->out.clear();
+                r->out.shrink_to_fit();
+            }
+        }
+        writing_ = false;
+    }
+
+    asio::awaitable<void> read_loop()
+    {
+        while (state_ == state::ready && has_written()) {
+            auto r = wire::split_message(std::string_view(rbuf_).substr(rstart_), params_.max_message_size);
+            if (r.status == wire::split_result::status_t::message) {
+                rstart_ += r.consumed;
+                if (auto ec = on_message(r.msg)) {
+                    diagnostics d;
+                    d.assign_client(ec.message());
+                    fail_all(ec, &d);
+                    break;
+                }
+                continue;
+            }
+            if (r.status == wire::split_result::status_t::error) {
+                diagnostics d;
+                d.assign_client(r.ec.message() + "; the connection was closed");
+                fail_all(r.ec, &d);
+                break;
+            }
+            if (auto ec = co_await fill(r.needed)) {
+                if (state_ != state::ready) break;
+                diagnostics d;
+                error_code out = ec;
+                if (ec == asio::error::eof) {
+                    out = make_error_code(errc::server_closed_connection);
+                    d.assign_client("the server closed the connection unexpectedly (it may have terminated abnormally before or while processing the request)");
+                } else {
+                    d.assign_client("could not receive data from server: " + ec.message());
+                }
+                fail_all(out, &d);
+                break;
+            }
+        }
+        reading_ = false;
+    }
+
+    /// One backend message for the request at the head of the queue.
+    error_code on_message(const wire::raw_message& m)
+    {
+        switch (m.type) {
+        case wire::msg::parameter_status: return on_parameter_status(m.body);
+        case wire::msg::notice_response: on_notice(m.body); return {};
+        case wire::msg::notification_response: {
+            wire::notification n;
+            return wire::parse_notification(m.body, n);  // delivered by LISTEN support (not finished)
+        }
+        default: break;
+        }
+        if (pending_.empty() || !pending_.front()->written) return make_error_code(errc::unexpected_message);
+        request& r = *pending_.front();
+        switch (m.type) {
+        case wire::msg::parse_complete:
+        case wire::msg::bind_complete:
+        case wire::msg::close_complete:
+        case wire::msg::no_data:
+        case wire::msg::portal_suspended:
+            return wire::parse_empty(m.body);
+        case wire::msg::parameter_description: {
+            wire::parameter_description pd;
+            return wire::parse_parameter_description(m.body, pd);
+        }
+        case wire::msg::row_description: {
+            wire::row_description rd;
+            if (auto ec = wire::parse_row_description(m.body, rd)) return ec;
+            if (r.k == request::kind::simple || r.results.empty()) r.results.emplace_back();
+            r.results.back().set_columns(to_columns(rd));
+            r.in_result = true;
+            return {};
+        }
+        case wire::msg::data_row: {
+            if (!r.in_result || r.results.empty()) return make_error_code(errc::unexpected_message);
+            if (m.body.size() < 2) return make_error_code(errc::truncated_message);
+            auto count = static_cast<std::int16_t>((static_cast<unsigned char>(m.body[0]) << 8) | static_cast<unsigned char>(m.body[1]));
+            if (r.abandoned) return {};
+            return r.results.back().append_row(m.body.substr(2), count);
+        }
+        case wire::msg::command_complete: {
+            wire::command_complete cc;
+            if (auto ec = wire::parse_command_complete(m.body, cc)) return ec;
+            if (!r.in_result) r.results.emplace_back();
+            r.results.back().set_command_tag(cc.tag);
+            r.in_result = false;
+            return {};
+        }
+        case wire::msg::empty_query_response:
+            if (auto ec = wire::parse_empty(m.body)) return ec;
+            if (!r.in_result) r.results.emplace_back();
+            r.in_result = false;
+            return {};
+        case wire::msg::error_response: {
+            server_error_fields f;
+            if (auto ec = wire::parse_error_fields(m.body, f)) return ec;
+            if (!r.ec) {
+                r.ec = make_sqlstate_error(f.sqlstate);
+                r.server = std::move(f);
+            }
+            r.in_result = false;
+            return {};
+        }
+        case wire::msg::copy_in_response: {
+            // COPY FROM STDIN through a plain query: refuse it so the protocol stays in step.
+            wire::copy_response cr;
+            if (auto ec = wire::parse_copy_response(m.body, cr)) return ec;
+            std::string out;
+            wire::encode_copy_fail(out, "COPY FROM STDIN is not supported through query functions");
+            auto self = shared_from_this();
+            auto buf = std::make_shared<std::string>(std::move(out));
+            asio::co_spawn(ex_, [self, buf]() -> asio::awaitable<void> { co_await self->stream_.write(asio::buffer(*buf)); }, asio::detached);
+            return {};
+        }
+        case wire::msg::copy_out_response: {
+            wire::copy_response cr;
+            return wire::parse_copy_response(m.body, cr);
+        }
+        case wire::msg::copy_data: return {};
+        case wire::msg::copy_done: return wire::parse_empty(m.body);
+        case wire::msg::ready_for_query: {
+            wire::ready_for_query z;
+            if (auto ec = wire::parse_ready_for_query(m.body, z)) return ec;
+            tx_status_ = static_cast<char>(z.status);
+            auto req = pending_.front();
+            pending_.pop_front();
+            finish(req);
+            return {};
+        }
+        default:
+            return make_error_code(errc::unexpected_message);
+        }
+    }
+
+    void finish(const std::shared_ptr<request>& req)
+    {
+        request& r = *req;
+        if (cancel_in_progress_ && r.id == cancel_target_) {
+            cancel_target_done_ = true;
+            maybe_release_hold();
+        }
+        if (r.k == request::kind::execute) {
+            const std::string sqlstate = r.ec ? sqlstate_of(r.ec) : std::string();
+            if (r.first_use) {
+                auto it = cache_index_.find(r.cache_key);
+                if (it != cache_index_.end()) {
+                    if (r.ec) {
+                        // Parse may have failed: forget it; if it succeeded, the statement is closed lazily.
+                        pending_closes_.push_back(it->second->name);
+                        forget_statement(r.cache_key);
+                    } else if (!r.results.empty()) {
+                        auto& st = *it->second;
+                        st.columns = r.results.back().columns();
+                        st.result_formats.clear();
+                        for (auto& c : st.columns) {
+                            c.format = preferred_format(c.type_oid);
+                            st.result_formats.push_back(c.format);
+                        }
+                        st.ready = true;
+                    } else {
+                        // No row description (statement returns no rows): nothing to decode.
+                        it->second->ready = true;
+                    }
+                }
+            } else if (sqlstate == "0A000" || sqlstate == "26000") {
+                // The cached plan changed result type (DDL) or the statement is gone (DISCARD/DEALLOCATE):
+                // forget it; outside a transaction block run it again once, transparently.
+                invalidate_statement_for(r);
+                if (tx_status_ == 'I' && !r.retried && !r.abandoned) {
+                    auto again = std::make_shared<request>();
+                    again->k = request::kind::execute;
+                    again->diag = r.diag;
+                    again->sql = std::move(r.sql);
+                    again->params = std::move(r.params);
+                    again->execute_h.swap(r.execute_h);  // not operator=: Boost 1.81 any_completion_handler move-assignment recurses
+                    again->retried = true;
+                    if (!encode_execute(*again)) {
+                        again->id = ++request_counter_;
+                        install_cancellation(*again);
+                        pending_.push_back(std::move(again));
+                        kick();
+                        return;
+                    }
+                    r.execute_h.swap(again->execute_h);  // not operator=: Boost 1.81 any_completion_handler move-assignment recurses
+                }
+            }
+        } else if (!r.ec) {
+            // DISCARD ALL / DEALLOCATE ALL run by the user drop every prepared statement.
+            for (const auto& res : r.results) {
+                if (res.command_tag() == "DISCARD ALL" || res.command_tag() == "DEALLOCATE ALL") {
+                    lru_.clear();
+                    cache_index_.clear();
+                    pending_closes_.clear();
+                }
+            }
+        }
+        deliver(r);
+    }
+
+    void invalidate_statement_for(const request& r)
+    {
+        std::string key = r.sql;
+        key.push_back('\0');
+        for (oid_t o : r.params.oids()) key.append(reinterpret_cast<const char*>(&o), sizeof o);
+        auto it = cache_index_.find(key);
+        if (it != cache_index_.end()) {
+            pending_closes_.push_back(it->second->name);
+            forget_statement(key);
+        }
+    }
+
+    /// Fatal: close the socket and fail every outstanding request. A request that already holds
+    /// a server error (e.g. FATAL 57P01 before the socket closed) keeps it.
+    void fail_all(error_code ec, const diagnostics* diag)
+    {
+        if (state_ == state::closed) return;
+        state_ = state::closed;
+        stream_.close();
+        if (drain_timer_) drain_timer_->cancel();
+        auto pending = std::move(pending_);
+        pending_.clear();
+        for (auto& r : pending) {
+            if (!r->ec) {
+                r->ec = ec;
+                if (r->diag && diag) *r->diag = *diag;
+            }
+            deliver(*r);
+        }
+        lru_.clear();
+        cache_index_.clear();
+    }
+
+    void close() noexcept
+    {
+        diagnostics d;
+        d.assign_client("the connection was closed");
+        try {
+            fail_all(make_error_code(errc::connection_closed), &d);
+        } catch (...) {
+        }
+        state_ = state::closed;
+    }
+
+    void start_close(connect_handler_t h)
+    {
+        auto self = shared_from_this();
+        asio::co_spawn(
+            ex_,
+            [self]() -> asio::awaitable<error_code> {
+                if (self->state_ == state::ready) {
+                    std::string out;
+                    wire::encode_terminate(out);
+                    // Terminate goes after everything already queued.
+                    while (self->writing_) {
+                        asio::steady_timer t(self->ex_);
+                        t.expires_after(std::chrono::milliseconds(1));
+                        co_await t.async_wait(tuple_awaitable);
+                    }
+                    co_await self->stream_.write(asio::buffer(out));
+                }
+                self->close();
+                co_return error_code{};
+            },
+            [h = std::move(h)](std::exception_ptr, error_code ec) mutable {
+                auto ex = asio::get_associated_executor(h);
+                asio::dispatch(ex, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
+            });
+    }
+
+    enum class state { idle, ready, closed };
+
+    asio::any_io_executor ex_;
+    connection_params params_;
+    stream stream_;
+    state state_ = state::idle;
+    connect_options opts_;
+    host_address connected_host_;
+    tcp::endpoint connected_endpoint_;
+    std::optional<tcp::resolver> resolver_;
+    bool cancelled_connect_ = false;
+    bool used_password_ = false;
+    std::string cbind_data_;
+
+    std::string rbuf_;
+    std::size_t rstart_ = 0;
+
+    std::map<std::string, std::string, std::less<>> params_status_;
+    wire::backend_key_data key_{};
+    char tx_status_ = 'I';
+    notice_handler notice_handler_;
+
+    std::deque<std::shared_ptr<request>> pending_;
+    std::uint64_t request_counter_ = 0;
+    bool writing_ = false;
+    bool reading_ = false;
+    bool hold_writes_ = false;
+    bool cancel_in_progress_ = false;
+    bool cancel_target_done_ = false;
+    bool cancel_conn_done_ = false;
+    std::uint64_t cancel_target_ = 0;
+    std::optional<asio::steady_timer> drain_timer_;
+
+    std::list<cached_statement> lru_;
+    std::unordered_map<std::string, std::list<cached_statement>::iterator> cache_index_;
+    std::vector<std::string> pending_closes_;
+    std::size_t statement_cache_capacity_ = 256;
+    std::uint64_t statement_counter_ = 0;
+};
+
+} // namespace sleet::detail
+
+// ---------------------------------------------------------------------------------------------
+// Public surface
+// ---------------------------------------------------------------------------------------------
+namespace sleet {
+
+connection::connection(executor_type ex, connection_params params)
+    : impl_(std::make_shared<detail::connection_impl>(std::move(ex), params))
+{
+}
+connection::connection(connection&&) noexcept = default;
+connection& connection::operator=(connection&& o) noexcept
+{
+    if (this != &o) {
+        if (impl_) impl_->close();
+        impl_ = std::move(o.impl_);
+    }
+    return *this;
+}
+connection::~connection()
+{
+    if (impl_) impl_->close();
+}
+
+connection::executor_type connection::get_executor() const noexcept { return impl_->ex_; }
+
+void connection::start_connect(connect_options opts, diagnostics* diag, detail::connect_handler_t h)
+{
+    impl_->start_connect(std::move(opts), diag, std::move(h));
+}
+
+void connection::start_connect_string(std::string conninfo, diagnostics* diag, detail::connect_handler_t h)
+{
+    connect_options opts;
+    diagnostics d;
+    if (auto ec = parse_connect_options(conninfo, opts, d)) {
+        if (diag) *diag = std::move(d);
+        detail::post_completion(impl_->ex_, std::move(h), ec);
+        return;
+    }
+    impl_->start_connect(std::move(opts), diag, std::move(h));
+}
+
+void connection::start_simple_query(std::string sql, diagnostics* diag, detail::simple_query_handler_t h)
+{
+    auto impl = impl_;
+    boost::asio::dispatch(impl->ex_, [impl, sql = std::move(sql), diag, h = std::move(h)]() mutable {
+        impl->start_simple_query(std::move(sql), diag, std::move(h));
+    });
+}
+
+void connection::start_execute(std::string sql, param_list params, diagnostics* diag, detail::execute_handler_t h)
+{
+    auto impl = impl_;
+    boost::asio::dispatch(impl->ex_, [impl, sql = std::move(sql), params = std::move(params), diag, h = std::move(h)]() mutable {
+        impl->start_execute(std::move(sql), std::move(params), diag, std::move(h));
+    });
+}
+
+void connection::start_close(detail::connect_handler_t h) { impl_->start_close(std::move(h)); }
+
+void connection::close() noexcept
+{
+    if (impl_) impl_->close();
+}
+bool connection::is_open() const noexcept { return impl_ && impl_->state_ == detail::connection_impl::state::ready; }
+const std::map<std::string, std::string, std::less<>>& connection::server_parameters() const noexcept { return impl_->params_status_; }
+std::string_view connection::server_parameter(std::string_view name) const noexcept
+{
+    auto it = impl_->params_status_.find(name);
+    return it == impl_->params_status_.end() ? std::string_view() : std::string_view(it->second);
+}
+std::int32_t connection::backend_pid() const noexcept { return impl_->key_.process_id; }
+char connection::transaction_status() const noexcept { return impl_->tx_status_; }
+void connection::set_notice_handler(notice_handler h) { impl_->notice_handler_ = std::move(h); }
+std::size_t connection::cached_statements() const noexcept { return impl_->lru_.size(); }
+
+} // namespace sleet

@@ -1,0 +1,128 @@
+#include <sleet/result.hpp>
+
+#include <cstring>
+
+namespace sleet {
+
+std::size_t row_view::size() const noexcept { return r_->columns_.size(); }
+
+std::optional<std::string_view> row_view::raw(std::size_t index) const
+{
+    if (index >= size()) {
+        diagnostics d;
+        throw_on_error(column_missing(index, d), d);
+    }
+    const auto& f = r_->fields_[row_ * r_->columns_.size() + index];
+    if (f.length < 0) return std::nullopt;
+    return std::string_view(r_->data_).substr(f.offset, static_cast<std::size_t>(f.length));
+}
+
+column_info row_view::info(std::size_t index) const noexcept
+{
+    const auto& c = r_->columns_[index];
+    return column_info{c.name, c.type_oid, c.format};
+}
+
+error_code row_view::column_missing(std::size_t index, diagnostics& diag) const
+{
+    diag.assign_client("column index " + std::to_string(index) + " is out of range: the result has " +
+                       std::to_string(size()) + " column(s)");
+    return make_error_code(errc::column_not_found);
+}
+
+std::size_t row_view::index_of(std::string_view name) const
+{
+    const auto& cols = r_->columns_;
+    for (std::size_t i = 0; i < cols.size(); ++i)
+        if (cols[i].name == name) return i;
+    std::string known;
+    for (const auto& c : cols) {
+        if (!known.empty()) known += ", ";
+        known += "\"" + c.name + "\"";
+    }
+    diagnostics d;
+    d.assign_client("no column named \"" + std::string(name) + "\" in the result (columns: " + known + ")");
+    throw error_with_diagnostics(make_error_code(errc::column_not_found), std::move(d));
+}
+
+void row_view::check_arity(std::size_t n) const
+{
+    if (n == size()) return;
+    diagnostics d;
+    d.assign_client("cannot read a row of " + std::to_string(size()) + " column(s) into a tuple of " + std::to_string(n) +
+                    " element(s)");
+    throw error_with_diagnostics(make_error_code(errc::type_mismatch), std::move(d));
+}
+
+row_view result::at(std::size_t i) const
+{
+    if (i >= row_count_) {
+        diagnostics d;
+        d.assign_client("row index " + std::to_string(i) + " is out of range: the result has " + std::to_string(row_count_) +
+                        " row(s)");
+        throw error_with_diagnostics(make_error_code(errc::column_not_found), std::move(d));
+    }
+    return (*this)[i];
+}
+
+void result::set_columns(std::vector<column> cols) { columns_ = std::move(cols); }
+
+error_code result::append_row(std::string_view body, std::int16_t field_count)
+{
+    if (field_count < 0 || static_cast<std::size_t>(field_count) != columns_.size())
+        return make_error_code(errc::protocol_error);
+    const std::size_t base = data_.size();
+    const std::size_t first_field = fields_.size();
+    std::size_t pos = 0;
+    for (std::int16_t i = 0; i < field_count; ++i) {
+        if (body.size() - pos < 4) {
+            fields_.resize(first_field);
+            return make_error_code(errc::truncated_message);
+        }
+        std::uint32_t u = (static_cast<std::uint32_t>(static_cast<unsigned char>(body[pos])) << 24) |
+                          (static_cast<std::uint32_t>(static_cast<unsigned char>(body[pos + 1])) << 16) |
+                          (static_cast<std::uint32_t>(static_cast<unsigned char>(body[pos + 2])) << 8) |
+                          static_cast<std::uint32_t>(static_cast<unsigned char>(body[pos + 3]));
+        auto len = static_cast<std::int32_t>(u);
+        pos += 4;
+        if (len == -1) {
+            fields_.push_back({0, -1});
+            continue;
+        }
+        if (len < 0) {
+            fields_.resize(first_field);
+            return make_error_code(errc::invalid_field_length);
+        }
+        if (body.size() - pos < static_cast<std::size_t>(len)) {
+            fields_.resize(first_field);
+            return make_error_code(errc::truncated_message);
+        }
+        // Offsets are relative to the row's bytes, which are copied in one piece below.
+        fields_.push_back({base + pos, len});
+        pos += static_cast<std::size_t>(len);
+    }
+    if (pos != body.size()) {
+        fields_.resize(first_field);
+        return make_error_code(errc::protocol_error);
+    }
+    data_.append(body.data(), body.size());
+    ++row_count_;
+    return {};
+}
+
+void result::set_command_tag(std::string_view tag)
+{
+    command_tag_ = std::string(tag);
+    affected_rows_ = 0;
+    auto sp = tag.rfind(' ');
+    if (sp == std::string_view::npos) return;
+    auto num = tag.substr(sp + 1);
+    std::uint64_t v = 0;
+    for (char c : num) {
+        if (c < '0' || c > '9') return;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    affected_rows_ = v;
+}
+
+} // namespace sleet
