@@ -179,6 +179,12 @@ public:
     void set_notice_handler(notice_handler h);
     /// Number of statements in the prepared-statement cache.
     std::size_t cached_statements() const noexcept;
+    /// True once a statement may have left state in the session that outlives it: SET/RESET
+    /// (incl. SET ROLE), LISTEN, CREATE TABLE (temp tables), DECLARE, PREPARE, LOAD, or SQL that
+    /// mentions advisory locks, set_config or temp. Conservative: a pool resets the session
+    /// (or discards the connection) before reuse when it is set.
+    bool session_modified() const noexcept;
+    void clear_session_modified() noexcept;
 
 private:
     void start_connect(connect_options opts, diagnostics* diag, detail::connect_handler_t h);

@@ -11,12 +11,16 @@
 #include <sleet/wire/frontend.hpp>
 #include <sleet/wire/oid.hpp>
 
+#include <boost/pfr/core.hpp>
+#include <boost/pfr/tuple_size.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -70,6 +74,23 @@ public:
         return as_impl<Ts...>(std::index_sequence_for<Ts...>{});
     }
 
+    /// The row as a user aggregate, field i from column i (Boost.PFR):
+    /// `struct person { std::int32_t id; std::string name; }; auto p = row.as_struct<person>();`
+    /// The number of fields must equal the number of columns (else error_with_diagnostics with
+    /// errc::type_mismatch: `cannot read a row of 3 column(s) into person, which has 2 field(s)`);
+    /// field names are not compared with column names. Each field is decoded like get<T>(i).
+    template <class Struct> Struct as_struct() const
+    {
+        static_assert(std::is_aggregate_v<Struct> && !std::is_array_v<Struct>,
+                      "sleet: row_view::as_struct<S> needs an aggregate struct (no constructors, no base classes)");
+        static_assert(std::is_default_constructible_v<Struct>, "sleet: row_view::as_struct<S> needs a default-constructible S");
+        constexpr std::size_t n = boost::pfr::tuple_size_v<Struct>;
+        check_struct_arity(n, detail::compiler_type_name<Struct>());
+        Struct out{};
+        as_struct_impl(out, std::make_index_sequence<n>{});
+        return out;
+    }
+
     /// Index of the column called `name`; throws error_with_diagnostics(column_not_found).
     std::size_t index_of(std::string_view name) const;
 
@@ -79,6 +100,16 @@ private:
     column_info info(std::size_t index) const noexcept;
     error_code column_missing(std::size_t index, diagnostics& diag) const;
     void check_arity(std::size_t n) const;
+    void check_struct_arity(std::size_t n, const std::string& struct_name) const;
+    template <class Struct, std::size_t... I> void as_struct_impl(Struct& out, std::index_sequence<I...>) const
+    {
+        (read_field(I, boost::pfr::get<I>(out)), ...);
+    }
+    template <class T> void read_field(std::size_t index, T& out) const
+    {
+        diagnostics diag;
+        throw_on_error(try_get(index, out, diag), diag);
+    }
     template <class... Ts, std::size_t... I> std::tuple<Ts...> as_impl(std::index_sequence<I...>) const
     {
         return std::tuple<Ts...>{get<Ts>(I)...};
@@ -99,6 +130,18 @@ public:
     row_view operator[](std::size_t i) const noexcept { return row_view(this, i); }
     row_view at(std::size_t i) const;
     row_view front() const { return at(0); }
+
+    /// Every row as a user aggregate (see row_view::as_struct): `auto people = r.as_vector<person>();`
+    /// The field count is checked against the columns even when there are no rows.
+    template <class Struct> std::vector<Struct> as_vector() const
+    {
+        if (!columns_.empty())
+            row_view(this, 0).check_struct_arity(boost::pfr::tuple_size_v<Struct>, detail::compiler_type_name<Struct>());
+        std::vector<Struct> out;
+        out.reserve(row_count_);
+        for (std::size_t i = 0; i < row_count_; ++i) out.push_back((*this)[i].template as_struct<Struct>());
+        return out;
+    }
 
     /// "INSERT 0 1", "SELECT 3", ... ; empty for an empty query.
     const std::string& command_tag() const noexcept { return command_tag_; }

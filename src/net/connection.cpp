@@ -49,20 +49,6 @@ bool is_ip_literal(const std::string& host)
     return !ec;
 }
 
-/// Server types whose binary result format the types layer decodes.
-bool binary_result_supported(oid_t t) noexcept
-{
-    switch (t) {
-    case oid::bool_: case oid::bytea: case oid::char_: case oid::name: case oid::int8: case oid::int2:
-    case oid::int4: case oid::text: case oid::oid: case oid::float4: case oid::float8: case oid::bpchar:
-    case oid::varchar: case oid::date: case oid::timestamp: case oid::timestamptz: case oid::uuid:
-    case oid::json: case oid::jsonb:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /// Result formats: binary where the types layer has a binary codec, text otherwise.
 wire::format preferred_format(oid_t t) noexcept
 {
@@ -85,6 +71,22 @@ std::vector<column> to_columns(const wire::row_description& rd)
         cols.push_back(std::move(c));
     }
     return cols;
+}
+
+/// Session state that command tags do not reveal: session advisory locks and set_config()
+/// are SELECTs, CREATE TEMP TABLE AS is "SELECT n". A cheap, conservative look at the text.
+bool text_touches_session(std::string_view sql) noexcept
+{
+    auto contains = [&](std::string_view needle) {
+        if (sql.size() < needle.size()) return false;
+        for (std::size_t i = 0; i + needle.size() <= sql.size(); ++i) {
+            std::size_t j = 0;
+            while (j < needle.size() && (sql[i + j] | 0x20) == needle[j]) ++j;
+            if (j == needle.size()) return true;
+        }
+        return false;
+    };
+    return contains("advisory") || contains("set_config") || contains("temp");
 }
 
 } // namespace
@@ -125,6 +127,7 @@ struct request {
     std::string sql;                  // kept for a transparent re-prepare
     param_list params;
     bool retried = false;
+    bool touches_session = false;     // the SQL text may leave session state (advisory lock, temp table, set_config)
 
     // response accumulation
     std::vector<result> results;
@@ -688,6 +691,7 @@ public:
         auto req = std::make_shared<request>();
         req->k = request::kind::simple;
         req->diag = diag;
+        req->touches_session = text_touches_session(sql);
         try {
             wire::encode_query(req->out, sql);
         } catch (const error_with_diagnostics& e) {
@@ -703,6 +707,7 @@ public:
         auto req = std::make_shared<request>();
         req->k = request::kind::execute;
         req->diag = diag;
+        req->touches_session = text_touches_session(sql);
         req->sql = std::move(sql);
         req->params = std::move(params);
         req->execute_h.swap(h);  // not operator=: Boost 1.81 any_completion_handler move-assignment recurses
@@ -1206,7 +1211,12 @@ public:
                     r.execute_h.swap(again->execute_h);  // not operator=: Boost 1.81 any_completion_handler move-assignment recurses
                 }
             }
-        } else if (!r.ec) {
+        }
+        if (r.touches_session) session_modified_ = true;
+        for (const auto& res : r.results) {
+            if (tag_changes_session(res.command_tag())) session_modified_ = true;
+        }
+        if (!r.ec && r.k == request::kind::simple) {
             // DISCARD ALL / DEALLOCATE ALL run by the user drop every prepared statement.
             for (const auto& res : r.results) {
                 if (res.command_tag() == "DISCARD ALL" || res.command_tag() == "DEALLOCATE ALL") {
@@ -1217,6 +1227,13 @@ public:
             }
         }
         deliver(r);
+    }
+
+    /// Command tags of statements that leave state in the session (the pool resets it).
+    static bool tag_changes_session(std::string_view tag) noexcept
+    {
+        return tag == "SET" || tag == "RESET" || tag == "LISTEN" || tag == "CREATE TABLE" || tag == "DECLARE CURSOR" ||
+               tag == "PREPARE" || tag == "LOAD";
     }
 
     void invalidate_statement_for(const request& r)
@@ -1327,6 +1344,7 @@ public:
     std::vector<std::string> pending_closes_;
     std::size_t statement_cache_capacity_ = 256;
     std::uint64_t statement_counter_ = 0;
+    bool session_modified_ = false;
 };
 
 } // namespace sleet::detail
@@ -1406,5 +1424,7 @@ std::int32_t connection::backend_pid() const noexcept { return impl_->key_.proce
 char connection::transaction_status() const noexcept { return impl_->tx_status_; }
 void connection::set_notice_handler(notice_handler h) { impl_->notice_handler_ = std::move(h); }
 std::size_t connection::cached_statements() const noexcept { return impl_->lru_.size(); }
+bool connection::session_modified() const noexcept { return impl_->session_modified_; }
+void connection::clear_session_modified() noexcept { impl_->session_modified_ = false; }
 
 } // namespace sleet

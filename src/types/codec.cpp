@@ -116,6 +116,27 @@ oid_t array_element_oid(oid_t array_type) noexcept
     return 0;
 }
 
+bool binary_result_supported(oid_t t) noexcept
+{
+    switch (t) {
+    case oid::bool_: case oid::bytea: case oid::char_: case oid::name: case oid::int8: case oid::int2:
+    case oid::int4: case oid::text: case oid::oid: case oid::json: case oid::xml: case oid::cidr:
+    case oid::float4: case oid::float8: case oid::money: case oid::macaddr: case oid::inet:
+    case oid::bpchar: case oid::varchar: case oid::date: case oid::time: case oid::timestamp:
+    case oid::timestamptz: case oid::interval: case oid::timetz: case oid::numeric: case oid::uuid:
+    case oid::jsonb:
+    case 24:   // regproc
+    case 2205: // regclass
+    case 2206: // regtype
+        return true;
+    default: {
+        // Arrays of those: the binary array codec hands each element to the element's decoder.
+        const oid_t e = array_element_oid(t);
+        return e != 0 && binary_result_supported(e);
+    }
+    }
+}
+
 namespace detail {
 
 error_code null_into_non_optional(const column_info& col, const std::string& cpp, diagnostics& diag)

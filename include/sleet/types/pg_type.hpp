@@ -93,6 +93,14 @@ bool is_text_like(oid_t t) noexcept;
 /// For arrays of built-in element types: the element type of an array type, else 0.
 oid_t array_element_oid(oid_t array_type) noexcept;
 
+/// True for the server types whose BINARY result format the built-in decoders read: bool,
+/// int2/4/8, oid (and regproc, regclass, regtype), float4/8, numeric, the text-like types
+/// (text, varchar, bpchar, name, "char", json, jsonb, xml), bytea, uuid, date, time, timetz,
+/// timestamp, timestamptz, interval, inet, cidr, macaddr, money, and arrays of any of these.
+/// The connection requests binary results for exactly these columns and text for the rest
+/// (enums, extension and user types such as citext, types this library does not map).
+bool binary_result_supported(oid_t t) noexcept;
+
 namespace detail {
 template <class T>
 std::string compiler_type_name()
