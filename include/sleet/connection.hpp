@@ -47,6 +47,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <ranges>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -54,11 +55,28 @@
 
 namespace sleet {
 
+/// One NotificationResponse (NOTIFY channel, 'payload').
+struct notification {
+    std::int32_t process_id = 0;  ///< backend that sent it
+    std::string channel;
+    std::string payload;
+};
+
+/// COPY FROM STDIN data source: append the next chunk of COPY data to `chunk` and return true,
+/// or return false at the end. Throwing ends the COPY with CopyFail (the server reports the
+/// error; the connection stays usable). Called on the connection's executor.
+using copy_source = std::function<bool(std::string& chunk)>;
+/// COPY TO STDOUT sink: called once per row (one CopyData message), on the connection's executor.
+/// The view is valid only during the call.
+using copy_sink = std::function<void(std::string_view row)>;
+
 namespace detail {
 class connection_impl;
 using connect_handler_t = boost::asio::any_completion_handler<void(error_code)>;
 using simple_query_handler_t = boost::asio::any_completion_handler<void(error_code, std::vector<result>)>;
 using execute_handler_t = boost::asio::any_completion_handler<void(error_code, result)>;
+using copy_handler_t = boost::asio::any_completion_handler<void(error_code, std::uint64_t)>;
+using notification_handler_t = boost::asio::any_completion_handler<void(error_code, notification)>;
 } // namespace detail
 
 /// Knobs of one connection (not part of the connection string).
@@ -156,6 +174,95 @@ public:
             token, std::string(sql), std::move(params));
     }
 
+    // --- LISTEN / NOTIFY --------------------------------------------------------------------
+
+    /// LISTEN on `channel` (quoted as an identifier, so any name works). Handler: void(error_code).
+    template <boost::asio::completion_token_for<void(error_code)> Token = default_token>
+    auto async_listen(std::string_view channel, Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code)>(
+            [this](auto handler, std::string ch) {
+                auto* d = detail::diag_target(handler, nullptr);
+                start_listen(std::move(ch), true, d, std::move(handler));
+            },
+            token, std::string(channel));
+    }
+    /// UNLISTEN `channel` ("*" for all). Handler: void(error_code).
+    template <boost::asio::completion_token_for<void(error_code)> Token = default_token>
+    auto async_unlisten(std::string_view channel, Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code)>(
+            [this](auto handler, std::string ch) {
+                auto* d = detail::diag_target(handler, nullptr);
+                start_listen(std::move(ch), false, d, std::move(handler));
+            },
+            token, std::string(channel));
+    }
+    /// Waits for the next notification. Notifications that arrive while queries run (between
+    /// their results) are queued, never lost; this returns them in arrival order. One waiter at a
+    /// time. Handler: void(error_code, notification). Cancellation: any type; the queue is kept.
+    template <boost::asio::completion_token_for<void(error_code, notification)> Token = default_token>
+    auto async_wait_notification(Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code, notification)>(
+            [this](auto handler) {
+                auto* d = detail::diag_target(handler, nullptr);
+                start_wait_notification(d, std::move(handler));
+            },
+            token);
+    }
+    /// Channels this session listens on (as acknowledged by the server).
+    std::vector<std::string> listening_channels() const;
+    /// Notifications received and not yet taken by async_wait_notification.
+    std::size_t queued_notifications() const noexcept;
+
+    // --- COPY -------------------------------------------------------------------------------
+
+    /// Runs `sql` (a `COPY ... FROM STDIN`, text/csv/binary) and feeds it from `source`.
+    /// While it runs, later operations wait (nothing may interleave with COPY data).
+    /// Handler: void(error_code, std::uint64_t rows).
+    template <boost::asio::completion_token_for<void(error_code, std::uint64_t)> Token = default_token>
+    auto async_copy_in(std::string_view sql, copy_source source, Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code, std::uint64_t)>(
+            [this](auto handler, std::string s, copy_source src) {
+                auto* d = detail::diag_target(handler, nullptr);
+                start_copy_in(std::move(s), std::move(src), d, std::move(handler));
+            },
+            token, std::string(sql), std::move(source));
+    }
+    /// COPY FROM STDIN fed from a range of chunks (each convertible to std::string_view, e.g.
+    /// one text-format line per element, or copy_binary_writer output). The range is moved into
+    /// the operation.
+    template <class Range, boost::asio::completion_token_for<void(error_code, std::uint64_t)> Token = default_token>
+        requires std::ranges::input_range<Range> &&
+                 std::convertible_to<std::ranges::range_reference_t<Range>, std::string_view>
+    auto async_copy_in_range(std::string_view sql, Range&& chunks, Token&& token = {})
+    {
+        auto holder = std::make_shared<std::decay_t<Range>>(std::forward<Range>(chunks));
+        auto it = std::make_shared<std::ranges::iterator_t<std::decay_t<Range>>>(std::ranges::begin(*holder));
+        copy_source src = [holder, it](std::string& chunk) {
+            if (*it == std::ranges::end(*holder)) return false;
+            std::string_view v = **it;
+            chunk.append(v.data(), v.size());
+            ++*it;
+            return true;
+        };
+        return async_copy_in(sql, std::move(src), std::forward<Token>(token));
+    }
+    /// Runs `sql` (a `COPY ... TO STDOUT`) and hands each row to `sink` as it arrives.
+    /// Handler: void(error_code, std::uint64_t rows).
+    template <boost::asio::completion_token_for<void(error_code, std::uint64_t)> Token = default_token>
+    auto async_copy_out(std::string_view sql, copy_sink sink, Token&& token = {})
+    {
+        return boost::asio::async_initiate<Token, void(error_code, std::uint64_t)>(
+            [this](auto handler, std::string s, copy_sink k) {
+                auto* d = detail::diag_target(handler, nullptr);
+                start_copy_out(std::move(s), std::move(k), d, std::move(handler));
+            },
+            token, std::string(sql), std::move(sink));
+    }
+
     /// Sends Terminate and closes. Outstanding operations fail with errc::connection_closed.
     /// Handler signature: void(error_code).
     template <boost::asio::completion_token_for<void(error_code)> Token = default_token>
@@ -192,6 +299,10 @@ private:
     void start_simple_query(std::string sql, diagnostics* diag, detail::simple_query_handler_t h);
     void start_execute(std::string sql, param_list params, diagnostics* diag, detail::execute_handler_t h);
     void start_close(detail::connect_handler_t h);
+    void start_listen(std::string channel, bool listen, diagnostics* diag, detail::connect_handler_t h);
+    void start_wait_notification(diagnostics* diag, detail::notification_handler_t h);
+    void start_copy_in(std::string sql, copy_source src, diagnostics* diag, detail::copy_handler_t h);
+    void start_copy_out(std::string sql, copy_sink sink, diagnostics* diag, detail::copy_handler_t h);
 
     std::shared_ptr<detail::connection_impl> impl_;
 };

@@ -56,6 +56,10 @@ enum class errc : int {
     column_not_found,            ///< no column with that name or index
     nul_in_text_parameter,       ///< a text parameter contains a NUL byte
     copy_failed,                 ///< COPY was ended by the client
+    // --- pool and transactions ---
+    pool_acquire_timeout = 100,  ///< no pooled connection became available within the acquire timeout
+    pool_closed,                 ///< the pool is closed (or closing) and hands out no more connections
+    transaction_finished,        ///< the transaction was already committed or rolled back
 };
 
 const boost::system::error_category& client_category() noexcept;

@@ -39,6 +39,9 @@ public:
         case errc::column_not_found: return "no such column";
         case errc::nul_in_text_parameter: return "a text parameter contains a NUL byte, which PostgreSQL text cannot hold";
         case errc::copy_failed: return "COPY failed";
+        case errc::pool_acquire_timeout: return "timed out waiting for a connection from the pool";
+        case errc::pool_closed: return "the pool is closed";
+        case errc::transaction_finished: return "the transaction has already been committed or rolled back";
         }
         return "unknown sleet error " + std::to_string(ev);
     }
@@ -162,6 +165,9 @@ bool is_fatal(const error_code& ec) noexcept
         case errc::nul_in_text_parameter:
         case errc::outgoing_message_too_large:
         case errc::copy_failed:
+        case errc::pool_acquire_timeout:
+        case errc::pool_closed:
+        case errc::transaction_finished:
             return false;
         default:
             return true;

@@ -30,6 +30,7 @@
 #include <cstring>
 #include <deque>
 #include <list>
+#include <set>
 #include <unordered_map>
 
 namespace sleet::detail {
@@ -114,7 +115,7 @@ struct cached_statement {
 };
 
 struct request {
-    enum class kind { simple, execute };
+    enum class kind { simple, execute, command, copy_in, copy_out };
     kind k = kind::simple;
     std::uint64_t id = 0;
     std::string out;                  // encoded messages, ending with Sync
@@ -136,8 +137,20 @@ struct request {
     server_error_fields server;
     diagnostics* diag = nullptr;
 
+    // COPY
+    copy_source source;               // copy_in: pulls chunks
+    copy_sink sink;                   // copy_out: receives rows
+    bool exclusive = false;           // nothing may be written after it until it finishes (COPY FROM STDIN)
+    std::uint64_t copy_rows = 0;
+    std::string copy_fail_reason;     // set when the client ended the COPY with CopyFail
+
+    // command: LISTEN / UNLISTEN bookkeeping on success
+    std::function<void()> on_success;
+
     simple_query_handler_t simple_h;
     execute_handler_t execute_h;
+    connect_handler_t command_h;      // kind::command
+    copy_handler_t copy_h;            // kind::copy_in / copy_out
 };
 
 class connection_impl : public std::enable_shared_from_this<connection_impl> {
@@ -817,12 +830,12 @@ public:
         if (state_ != state::ready) {
             const char* why = state_ == state::idle ? "the connection is not connected (call async_connect first)"
                                                     : "the connection is closed";
-            if (req->k == request::kind::execute) {
-                if (req->first_use) forget_statement(req->cache_key);
-                fail_now(std::move(req->execute_h), make_error_code(errc::connection_closed), req->diag, why);
-            } else {
-                fail_now(std::move(req->simple_h), make_error_code(errc::connection_closed), req->diag, why);
-            }
+            if (req->k == request::kind::execute && req->first_use) forget_statement(req->cache_key);
+            if (req->diag) req->diag->assign_client(why);
+            req->ec = make_error_code(errc::connection_closed);
+            auto self = shared_from_this();
+            // Never inline: deliver from a posted function.
+            asio::post(ex_, [self, req] { self->deliver(*req); });
             return;
         }
         req->id = ++request_counter_;
@@ -845,8 +858,13 @@ public:
 
     void install_cancellation(request& r)
     {
-        if (r.k == request::kind::execute) install_cancellation_on(r.execute_h, r.id);
-        else install_cancellation_on(r.simple_h, r.id);
+        switch (r.k) {
+        case request::kind::execute: install_cancellation_on(r.execute_h, r.id); break;
+        case request::kind::simple: install_cancellation_on(r.simple_h, r.id); break;
+        case request::kind::command: install_cancellation_on(r.command_h, r.id); break;
+        case request::kind::copy_in:
+        case request::kind::copy_out: install_cancellation_on(r.copy_h, r.id); break;
+        }
     }
 
     template <class H> static void clear_slot(H& h)
@@ -862,7 +880,19 @@ public:
         r.abandoned = true;
         error_code ec = r.ec;
         if (ec && r.diag && !r.server.sqlstate.empty() && ec.category() == sqlstate_category()) r.diag->assign_server(std::move(r.server));
-        if (r.k == request::kind::execute) {
+        if (r.k == request::kind::command) {
+            clear_slot(r.command_h);
+            if (!ec && r.on_success) r.on_success();
+            auto h = std::move(r.command_h);
+            auto ex = asio::get_associated_executor(h, ex_);
+            asio::dispatch(ex, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
+        } else if (r.k == request::kind::copy_in || r.k == request::kind::copy_out) {
+            clear_slot(r.copy_h);
+            std::uint64_t rows = ec ? 0 : r.copy_rows;
+            auto h = std::move(r.copy_h);
+            auto ex = asio::get_associated_executor(h, ex_);
+            asio::dispatch(ex, [h = std::move(h), ec, rows]() mutable { std::move(h)(ec, rows); });
+        } else if (r.k == request::kind::execute) {
             clear_slot(r.execute_h);
             result res;
             if (!ec && !r.results.empty()) res = std::move(r.results.back());
@@ -977,6 +1007,180 @@ public:
         }
     }
 
+    // ----------------------------------------------------------------------------------------
+    // Commands, COPY, notifications
+    // ----------------------------------------------------------------------------------------
+    void start_command(std::string sql, std::function<void()> on_success, diagnostics* diag, connect_handler_t h)
+    {
+        auto req = std::make_shared<request>();
+        req->k = request::kind::command;
+        req->diag = diag;
+        req->on_success = std::move(on_success);
+        req->touches_session = true;
+        try {
+            wire::encode_query(req->out, sql);
+        } catch (const error_with_diagnostics& e) {
+            if (diag) *diag = e.get_diagnostics();
+            return post_completion(ex_, std::move(h), e.code());
+        }
+        req->command_h.swap(h);
+        enqueue(std::move(req));
+    }
+
+    void start_copy_in(std::string sql, copy_source src, diagnostics* diag, copy_handler_t h)
+    {
+        auto req = std::make_shared<request>();
+        req->k = request::kind::copy_in;
+        req->diag = diag;
+        req->source = std::move(src);
+        req->exclusive = true;
+        try {
+            wire::encode_query(req->out, sql);
+        } catch (const error_with_diagnostics& e) {
+            if (diag) *diag = e.get_diagnostics();
+            return post_completion(ex_, std::move(h), e.code(), std::uint64_t{0});
+        }
+        req->copy_h.swap(h);
+        enqueue(std::move(req));
+    }
+
+    void start_copy_out(std::string sql, copy_sink sink, diagnostics* diag, copy_handler_t h)
+    {
+        auto req = std::make_shared<request>();
+        req->k = request::kind::copy_out;
+        req->diag = diag;
+        req->sink = std::move(sink);
+        try {
+            wire::encode_query(req->out, sql);
+        } catch (const error_with_diagnostics& e) {
+            if (diag) *diag = e.get_diagnostics();
+            return post_completion(ex_, std::move(h), e.code(), std::uint64_t{0});
+        }
+        req->copy_h.swap(h);
+        enqueue(std::move(req));
+    }
+
+    /// Feeds a COPY FROM STDIN: pulls chunks from the source, sends them in ~256 KiB writes,
+    /// ends with CopyDone — or with CopyFail when the source throws or the caller cancelled,
+    /// which makes the server end the COPY with an error and keeps the session usable.
+    asio::awaitable<void> copy_pump(std::shared_ptr<request> req)
+    {
+        // The batch that carried the COPY query may still be completing.
+        while (writing_) co_await asio::post(ex_, asio::use_awaitable);
+        writing_ = true;
+        std::string buf, chunk;
+        bool more = true;
+        while (more && state_ == state::ready) {
+            buf.clear();
+            std::string fail;
+            while (buf.size() < 256 * 1024) {
+                chunk.clear();
+                try {
+                    more = req->source(chunk);
+                } catch (const std::exception& e) {
+                    fail = std::string("COPY source failed: ") + e.what();
+                    more = false;
+                } catch (...) {
+                    fail = "COPY source failed";
+                    more = false;
+                }
+                if (!more) break;
+                try {
+                    wire::encode_copy_data(buf, chunk);
+                } catch (const error_with_diagnostics& e) {
+                    fail = e.what();
+                    more = false;
+                    break;
+                }
+            }
+            if (fail.empty() && req->abandoned) fail = "COPY cancelled by the client";
+            if (!fail.empty()) {
+                req->copy_fail_reason = fail;
+                wire::encode_copy_fail(buf, fail);
+                more = false;
+            } else if (!more) {
+                wire::encode_copy_done(buf);
+            }
+            auto [ec, n] = co_await stream_.write(asio::buffer(buf));
+            if (ec) {
+                writing_ = false;
+                diagnostics d;
+                d.assign_client("could not send COPY data to server: " + ec.message());
+                fail_all(ec, &d);
+                co_return;
+            }
+            if (req->ec) break;  // the server already failed the COPY; it drops whatever follows
+        }
+        writing_ = false;
+    }
+
+    void start_wait_notification(diagnostics* diag, notification_handler_t h)
+    {
+        if (notify_waiter_active_) {
+            if (diag) diag->assign_client("another coroutine is already waiting for notifications on this connection");
+            return post_completion(ex_, std::move(h), make_error_code(errc::protocol_error), notification{});
+        }
+        if (state_ != state::ready && notifications_.empty()) {
+            if (diag) diag->assign_client("the connection is closed");
+            return post_completion(ex_, std::move(h), make_error_code(errc::connection_closed), notification{});
+        }
+        notify_waiter_.swap(h);
+        notify_waiter_active_ = true;
+        notify_diag_ = diag;
+        auto slot = asio::get_associated_cancellation_slot(notify_waiter_);
+        if (slot.is_connected()) {
+            std::weak_ptr<connection_impl> weak = shared_from_this();
+            slot.assign([weak](asio::cancellation_type) {
+                if (auto self = weak.lock()) asio::dispatch(self->ex_, [self] { self->cancel_notification_wait(); });
+            });
+        }
+        if (!notifications_.empty()) {
+            // Already queued: complete without I/O, but never inline.
+            auto self = shared_from_this();
+            asio::post(ex_, [self] { self->deliver_notification(); });
+            return;
+        }
+        kick();
+    }
+
+    void deliver_notification()
+    {
+        if (!notify_waiter_active_ || notifications_.empty()) return;
+        notify_waiter_active_ = false;
+        clear_slot(notify_waiter_);
+        auto n = std::move(notifications_.front());
+        notifications_.pop_front();
+        auto h = std::move(notify_waiter_);
+        auto ex = asio::get_associated_executor(h, ex_);
+        asio::dispatch(ex, [h = std::move(h), n = std::move(n)]() mutable { std::move(h)(error_code{}, std::move(n)); });
+    }
+
+    void cancel_notification_wait()
+    {
+        if (!notify_waiter_active_) return;
+        notify_waiter_active_ = false;
+        clear_slot(notify_waiter_);
+        if (notify_diag_) notify_diag_->assign_client("waiting for a notification was cancelled");
+        auto h = std::move(notify_waiter_);
+        post_completion(ex_, std::move(h), error_code(asio::error::operation_aborted), notification{});
+        if (reading_ && !has_written()) {
+            // Only the waiter kept the read going: stop it so the connection holds no pending I/O.
+            idle_read_cancelled_ = true;
+            stream_.cancel();
+        }
+    }
+
+    static std::string quote_ident(std::string_view name)
+    {
+        std::string out = "\"";
+        for (char c : name) {
+            if (c == '"') out += '"';
+            out += c;
+        }
+        out += '"';
+        return out;
+    }
+
     void kick()
     {
         if (state_ != state::ready) return;
@@ -985,7 +1189,7 @@ public:
             writing_ = true;
             asio::co_spawn(ex_, [self]() { return self->write_loop(); }, asio::detached);
         }
-        if (!reading_ && has_written()) {
+        if (!reading_ && (has_written() || notify_waiter_active_)) {
             reading_ = true;
             asio::co_spawn(ex_, [self]() { return self->read_loop(); }, asio::detached);
         }
@@ -1002,11 +1206,16 @@ public:
             batch.clear();
             bufs.clear();
             for (auto& r : pending_) {
-                if (r->written) continue;
+                if (r->written) {
+                    if (r->exclusive) break;  // a COPY FROM STDIN in progress owns the wire
+                    continue;
+                }
                 r->written = true;
                 bufs.push_back(asio::buffer(r->out));
                 batch.push_back(r);
+                if (r->exclusive) break;
             }
+            if (batch.empty()) break;
             // Start reading as soon as something is on its way.
             if (!reading_) {
                 reading_ = true;
@@ -1030,7 +1239,7 @@ public:
 
     asio::awaitable<void> read_loop()
     {
-        while (state_ == state::ready && has_written()) {
+        while (state_ == state::ready && (has_written() || notify_waiter_active_)) {
             auto r = wire::split_message(std::string_view(rbuf_).substr(rstart_), params_.max_message_size);
             if (r.status == wire::split_result::status_t::message) {
                 rstart_ += r.consumed;
@@ -1050,6 +1259,12 @@ public:
             }
             if (auto ec = co_await fill(r.needed)) {
                 if (state_ != state::ready) break;
+                if (ec == asio::error::operation_aborted && idle_read_cancelled_) {
+                    // The notification waiter went away while nothing else was outstanding.
+                    idle_read_cancelled_ = false;
+                    if (!has_written() && !notify_waiter_active_) break;
+                    continue;
+                }
                 diagnostics d;
                 error_code out = ec;
                 if (ec == asio::error::eof) {
@@ -1073,7 +1288,10 @@ public:
         case wire::msg::notice_response: on_notice(m.body); return {};
         case wire::msg::notification_response: {
             wire::notification n;
-            return wire::parse_notification(m.body, n);  // delivered by LISTEN support (not finished)
+            if (auto ec = wire::parse_notification(m.body, n)) return ec;
+            notifications_.push_back(notification{n.process_id, std::string(n.channel), std::string(n.payload)});
+            deliver_notification();
+            return {};
         }
         default: break;
         }
@@ -1111,6 +1329,7 @@ public:
             if (!r.in_result) r.results.emplace_back();
             r.results.back().set_command_tag(cc.tag);
             r.in_result = false;
+            if ((r.k == request::kind::copy_in || r.k == request::kind::copy_out) && cc.rows()) r.copy_rows = *cc.rows();
             return {};
         }
         case wire::msg::empty_query_response:
@@ -1129,9 +1348,15 @@ public:
             return {};
         }
         case wire::msg::copy_in_response: {
-            // COPY FROM STDIN through a plain query: refuse it so the protocol stays in step.
             wire::copy_response cr;
             if (auto ec = wire::parse_copy_response(m.body, cr)) return ec;
+            if (r.k == request::kind::copy_in) {
+                auto self = shared_from_this();
+                auto req = pending_.front();
+                asio::co_spawn(ex_, [self, req]() { return self->copy_pump(req); }, asio::detached);
+                return {};
+            }
+            // COPY FROM STDIN through a plain query: refuse it so the protocol stays in step.
             std::string out;
             wire::encode_copy_fail(out, "COPY FROM STDIN is not supported through query functions");
             auto self = shared_from_this();
@@ -1143,7 +1368,12 @@ public:
             wire::copy_response cr;
             return wire::parse_copy_response(m.body, cr);
         }
-        case wire::msg::copy_data: return {};
+        case wire::msg::copy_data:
+            if (r.k == request::kind::copy_out && !r.abandoned && r.sink) {
+                ++r.copy_rows;
+                r.sink(m.body);
+            }
+            return {};
         case wire::msg::copy_done: return wire::parse_empty(m.body);
         case wire::msg::ready_for_query: {
             wire::ready_for_query z;
@@ -1227,6 +1457,7 @@ public:
             }
         }
         deliver(r);
+        if (r.exclusive) kick();  // requests held behind a COPY FROM STDIN may go now
     }
 
     /// Command tags of statements that leave state in the session (the pool resets it).
@@ -1267,6 +1498,13 @@ public:
         }
         lru_.clear();
         cache_index_.clear();
+        if (notify_waiter_active_ && notifications_.empty()) {
+            notify_waiter_active_ = false;
+            clear_slot(notify_waiter_);
+            if (notify_diag_ && diag) *notify_diag_ = *diag;
+            auto h = std::move(notify_waiter_);
+            post_completion(ex_, std::move(h), ec, notification{});
+        }
     }
 
     void close() noexcept
@@ -1345,6 +1583,13 @@ public:
     std::size_t statement_cache_capacity_ = 256;
     std::uint64_t statement_counter_ = 0;
     bool session_modified_ = false;
+
+    std::deque<notification> notifications_;
+    notification_handler_t notify_waiter_;
+    bool notify_waiter_active_ = false;
+    bool idle_read_cancelled_ = false;
+    diagnostics* notify_diag_ = nullptr;
+    std::set<std::string, std::less<>> channels_;
 };
 
 } // namespace sleet::detail
@@ -1425,6 +1670,51 @@ char connection::transaction_status() const noexcept { return impl_->tx_status_;
 void connection::set_notice_handler(notice_handler h) { impl_->notice_handler_ = std::move(h); }
 std::size_t connection::cached_statements() const noexcept { return impl_->lru_.size(); }
 bool connection::session_modified() const noexcept { return impl_->session_modified_; }
+
+void connection::start_listen(std::string channel, bool listen, diagnostics* diag, detail::connect_handler_t h)
+{
+    auto impl = impl_;
+    boost::asio::dispatch(impl->ex_, [impl, channel = std::move(channel), listen, diag, h = std::move(h)]() mutable {
+        std::string sql = (listen ? "LISTEN " : "UNLISTEN ") + (channel == "*" && !listen ? std::string("*") : detail::connection_impl::quote_ident(channel));
+        std::weak_ptr<detail::connection_impl> weak = impl;
+        auto on_success = [weak, channel, listen] {
+            if (auto self = weak.lock()) {
+                if (listen) self->channels_.insert(channel);
+                else if (channel == "*") self->channels_.clear();
+                else self->channels_.erase(channel);
+            }
+        };
+        impl->start_command(std::move(sql), std::move(on_success), diag, std::move(h));
+    });
+}
+
+void connection::start_wait_notification(diagnostics* diag, detail::notification_handler_t h)
+{
+    auto impl = impl_;
+    boost::asio::dispatch(impl->ex_, [impl, diag, h = std::move(h)]() mutable { impl->start_wait_notification(diag, std::move(h)); });
+}
+
+void connection::start_copy_in(std::string sql, copy_source src, diagnostics* diag, detail::copy_handler_t h)
+{
+    auto impl = impl_;
+    boost::asio::dispatch(impl->ex_, [impl, sql = std::move(sql), src = std::move(src), diag, h = std::move(h)]() mutable {
+        impl->start_copy_in(std::move(sql), std::move(src), diag, std::move(h));
+    });
+}
+
+void connection::start_copy_out(std::string sql, copy_sink sink, diagnostics* diag, detail::copy_handler_t h)
+{
+    auto impl = impl_;
+    boost::asio::dispatch(impl->ex_, [impl, sql = std::move(sql), sink = std::move(sink), diag, h = std::move(h)]() mutable {
+        impl->start_copy_out(std::move(sql), std::move(sink), diag, std::move(h));
+    });
+}
+
+std::vector<std::string> connection::listening_channels() const
+{
+    return {impl_->channels_.begin(), impl_->channels_.end()};
+}
+std::size_t connection::queued_notifications() const noexcept { return impl_->notifications_.size(); }
 void connection::clear_session_modified() noexcept { impl_->session_modified_ = false; }
 
 } // namespace sleet

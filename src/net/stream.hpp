@@ -77,6 +77,18 @@ public:
         }
     }
 
+    /// Cancels pending reads and writes (operation_aborted); the stream stays open.
+    void cancel() noexcept
+    {
+        boost::system::error_code ignored;
+        switch (v_.index()) {
+        case 1: std::get<1>(v_).cancel(ignored); break;
+        case 2: std::get<2>(v_).cancel(ignored); break;
+        case 3: std::get<3>(v_).next_layer().cancel(ignored); break;
+        default: break;
+        }
+    }
+
     /// Hard close: pending reads and writes complete with operation_aborted.
     void close() noexcept
     {
