@@ -925,19 +925,25 @@ public:
             return;
         }
         // On the wire: the caller gets its answer now, the results are drained and discarded.
-        req->ec = asio::error::operation_aborted;
-        if (req->diag) req->diag->assign_client("the query was cancelled; a cancel request was sent to the server");
-        deliver(*req);
+        // Whatever happens next, the request must finish within cancel_drain_timeout or the
+        // connection is closed (a dead network never leaves the connection hanging).
         const bool is_head = it == pending_.begin();
         const bool last_written = std::next(it) == pending_.end() || !(*std::next(it))->written;
-        if (is_head && last_written && !cancel_in_progress_) {
+        const bool send_cancel = is_head && last_written && !cancel_in_progress_;
+        req->ec = asio::error::operation_aborted;
+        if (req->diag)
+            req->diag->assign_client(send_cancel ? "the query was cancelled; a cancel request was sent to the server"
+                                                 : "the query was cancelled; its results will be discarded");
+        deliver(*req);
+        draining_.insert(id);
+        arm_drain_timer();
+        if (send_cancel) {
             // Hold further writes until the server has answered this request, so the
             // CancelRequest can only hit the cancelled query (or an idle backend, which ignores it).
             cancel_in_progress_ = true;
             cancel_target_ = id;
             hold_writes_ = true;
             send_cancel_request();
-            arm_drain_timer();
         } else {
             // Other requests are queued behind it on the wire: a CancelRequest could hit one of
             // them, so let the server finish this one and discard its results.
@@ -951,7 +957,11 @@ public:
         asio::co_spawn(
             ex_,
             [self]() -> asio::awaitable<void> {
-                stream side(self->ex_);
+                // The side connection lives in the impl so that closing the connection (or the
+                // drain deadline) also ends it: no coroutine waits forever on a dead network.
+                self->cancel_side_ = std::make_shared<stream>(self->ex_);
+                auto side_ptr = self->cancel_side_;
+                stream& side = *side_ptr;
                 const auto& host = self->connected_host_;
                 error_code ec;
                 if (host.is_unix_socket()) {
@@ -973,6 +983,7 @@ public:
                     if (!ec) co_await side.read_some(asio::buffer(&b, 1));
                 }
                 side.close();
+                if (self->cancel_side_ == side_ptr) self->cancel_side_.reset();
                 self->cancel_conn_done_ = true;
                 self->maybe_release_hold();
             },
@@ -981,13 +992,16 @@ public:
 
     void arm_drain_timer()
     {
+        if (drain_armed_) return;
+        drain_armed_ = true;
         drain_timer_.emplace(ex_);
         drain_timer_->expires_after(params_.cancel_drain_timeout);
         std::weak_ptr<connection_impl> weak = shared_from_this();
         drain_timer_->async_wait([weak](boost::system::error_code ec) {
+            if (auto self = weak.lock()) self->drain_armed_ = false;
             if (ec) return;
             if (auto self = weak.lock()) {
-                if (self->cancel_in_progress_) {
+                if (self->cancel_in_progress_ || !self->draining_.empty()) {
                     diagnostics d;
                     d.assign_client("the server did not answer a cancelled query within cancel_drain_timeout; the connection was closed");
                     self->fail_all(make_error_code(errc::connection_closed), &d);
@@ -1002,7 +1016,7 @@ public:
             cancel_in_progress_ = false;
             cancel_target_done_ = false;
             hold_writes_ = false;
-            if (drain_timer_) drain_timer_->cancel();
+            if (draining_.empty() && drain_timer_) drain_timer_->cancel();
             kick();
         }
     }
@@ -1392,6 +1406,7 @@ public:
     void finish(const std::shared_ptr<request>& req)
     {
         request& r = *req;
+        if (draining_.erase(r.id) && draining_.empty() && !cancel_in_progress_ && drain_timer_) drain_timer_->cancel();
         if (cancel_in_progress_ && r.id == cancel_target_) {
             cancel_target_done_ = true;
             maybe_release_hold();
@@ -1486,6 +1501,8 @@ public:
         if (state_ == state::closed) return;
         state_ = state::closed;
         stream_.close();
+        if (cancel_side_) cancel_side_->close();
+        draining_.clear();
         if (drain_timer_) drain_timer_->cancel();
         auto pending = std::move(pending_);
         pending_.clear();
@@ -1576,6 +1593,9 @@ public:
     bool cancel_conn_done_ = false;
     std::uint64_t cancel_target_ = 0;
     std::optional<asio::steady_timer> drain_timer_;
+    bool drain_armed_ = false;
+    std::set<std::uint64_t> draining_;        // cancelled requests still on the wire
+    std::shared_ptr<stream> cancel_side_;     // the CancelRequest connection, while it runs
 
     std::list<cached_statement> lru_;
     std::unordered_map<std::string, std::list<cached_statement>::iterator> cache_index_;

@@ -390,3 +390,62 @@ TEST(query, nul_in_a_text_parameter_is_a_client_error_and_nothing_is_sent)
         EXPECT_EQ(r.size(), 1u);
     });
 }
+
+TEST(query, cancelling_a_query_with_others_behind_it_drains_without_a_cancel_request)
+{
+    run([]() -> asio::awaitable<void> {
+        auto c = co_await connect_super();
+        asio::cancellation_signal sig;
+        error_code first_ec, second_ec;
+        std::int32_t second_value = 0;
+        int done = 0;
+        c.async_execute("select pg_sleep(0.3)", param_list{}, asio::bind_cancellation_slot(sig.slot(), [&](error_code ec, result) {
+                            first_ec = ec;
+                            ++done;
+                        }));
+        c.async_execute("select 41 + 1", [&](error_code ec, result r) {
+            second_ec = ec;
+            if (!ec) second_value = r[0].get<std::int32_t>(0);
+            ++done;
+        });
+        co_await sleep_for(50ms);
+        sig.emit(asio::cancellation_type::terminal);
+        while (done < 2) co_await sleep_for(1ms);
+        EXPECT_EQ(first_ec, asio::error::operation_aborted);
+        // A CancelRequest could have hit the second query; none was sent, so it ran normally.
+        EXPECT_FALSE(second_ec) << second_ec.message();
+        EXPECT_EQ(second_value, 42);
+        EXPECT_TRUE(c.is_open());
+    });
+}
+
+TEST(query, a_cancelled_query_that_does_not_finish_within_the_drain_timeout_closes_the_connection)
+{
+    run([]() -> asio::awaitable<void> {
+        connection c(co_await asio::this_coro::executor, connection_params{.cancel_drain_timeout = std::chrono::milliseconds(300)});
+        co_await c.async_connect(url("", "", "sslmode=disable"));
+        asio::cancellation_signal sig;
+        error_code first_ec, second_ec;
+        int done = 0;
+        // The second query keeps the first from being cancelled on the server (see above), so
+        // the first keeps running past the drain deadline.
+        c.async_execute("select pg_sleep(5)", param_list{}, asio::bind_cancellation_slot(sig.slot(), [&](error_code ec, result) {
+                            first_ec = ec;
+                            ++done;
+                        }));
+        c.async_execute("select 1", [&](error_code ec, result) {
+            second_ec = ec;
+            ++done;
+        });
+        co_await sleep_for(50ms);
+        const auto start = std::chrono::steady_clock::now();
+        sig.emit(asio::cancellation_type::terminal);
+        while (done < 2) co_await sleep_for(1ms);
+        const auto took = std::chrono::steady_clock::now() - start;
+        EXPECT_EQ(first_ec, asio::error::operation_aborted);
+        // The user sees: the server did not answer a cancelled query within cancel_drain_timeout; the connection was closed
+        EXPECT_EQ(second_ec, make_error_code(errc::connection_closed));
+        EXPECT_FALSE(c.is_open());
+        EXPECT_LT(took, 2s);
+    });
+}
