@@ -106,12 +106,50 @@ namespace {
 
 } // namespace
 
+/// Bytes read from the server and not yet consumed. Unlike std::string it never zero-fills
+/// the space it reads into; consumed bytes are dropped by moving the tail to the front.
+class read_buffer {
+public:
+    std::string_view view() const noexcept { return {data_.get() + start_, end_ - start_}; }
+    void consume(std::size_t n) noexcept
+    {
+        start_ += n;
+        if (start_ == end_) start_ = end_ = 0;
+    }
+    void clear() noexcept { start_ = end_ = 0; }
+    /// Room for at least `n` more bytes (compacting or growing as needed).
+    std::span<char> prepare(std::size_t n)
+    {
+        if (cap_ - end_ < n) {
+            const std::size_t live = end_ - start_;
+            if (live + n <= cap_ && start_ > 0) {
+                std::memmove(data_.get(), data_.get() + start_, live);
+            } else {
+                std::size_t cap = std::max(cap_ * 2, live + n);
+                std::unique_ptr<char[]> bigger(new char[cap]);  // default-initialised: not zeroed
+                if (live) std::memcpy(bigger.get(), data_.get() + start_, live);
+                data_ = std::move(bigger);
+                cap_ = cap;
+            }
+            start_ = 0;
+            end_ = live;
+        }
+        return {data_.get() + end_, cap_ - end_};
+    }
+    void commit(std::size_t n) noexcept { end_ += n; }
+
+private:
+    std::unique_ptr<char[]> data_;
+    std::size_t cap_ = 0, start_ = 0, end_ = 0;
+};
+
 /// A statement in the per-connection cache.
 struct cached_statement {
     std::string name;                 // "sleet_s<N>"
     std::vector<column> columns;      // with the formats we request on Bind
     std::vector<wire::format> result_formats;
     bool ready = false;               // Parse acknowledged and row description known
+    bool touches_session = false;     // text_touches_session(sql), computed once
 };
 
 struct request {
@@ -206,7 +244,6 @@ public:
             stream_.close();
             stream_ = stream(ex_);
             rbuf_.clear();
-            rstart_ = 0;
             params_status_.clear();
             if (last == asio::error::operation_aborted && cancelled_connect_) break;
         }
@@ -276,7 +313,6 @@ public:
             stream_.close();
             stream_ = stream(ex_);
             rbuf_.clear();
-            rstart_ = 0;
             if (diag) diag->clear();
             ec = co_await connect_once(host, diag, tls_choice::required_unverified);
         }
@@ -480,10 +516,10 @@ public:
     asio::awaitable<error_code> read_message(wire::raw_message& msg, diagnostics* diag)
     {
         for (;;) {
-            auto r = wire::split_message(std::string_view(rbuf_).substr(rstart_), params_.max_message_size);
+            auto r = wire::split_message(rbuf_.view(), params_.max_message_size);
             if (r.status == wire::split_result::status_t::message) {
                 msg = r.msg;
-                rstart_ += r.consumed;
+                rbuf_.consume(r.consumed);
                 co_return error_code{};
             }
             if (r.status == wire::split_result::status_t::error) {
@@ -500,15 +536,9 @@ public:
     /// Reads more bytes into rbuf_ (compacting first).
     asio::awaitable<error_code> fill(std::size_t needed)
     {
-        if (rstart_ > 0 && (rstart_ >= rbuf_.size() / 2 || rstart_ == rbuf_.size())) {
-            rbuf_.erase(0, rstart_);
-            rstart_ = 0;
-        }
-        std::size_t old = rbuf_.size();
-        std::size_t want = std::max<std::size_t>({needed, 16 * 1024});
-        rbuf_.resize(old + want);
-        auto [ec, n] = co_await stream_.read_some(asio::buffer(rbuf_.data() + old, want));
-        rbuf_.resize(old + n);
+        auto space = rbuf_.prepare(std::max<std::size_t>(needed, 16 * 1024));
+        auto [ec, n] = co_await stream_.read_some(asio::buffer(space.data(), space.size()));
+        rbuf_.commit(n);
         co_return ec;
     }
 
@@ -720,7 +750,6 @@ public:
         auto req = std::make_shared<request>();
         req->k = request::kind::execute;
         req->diag = diag;
-        req->touches_session = text_touches_session(sql);
         req->sql = std::move(sql);
         req->params = std::move(params);
         req->execute_h.swap(h);  // not operator=: Boost 1.81 any_completion_handler move-assignment recurses
@@ -749,17 +778,20 @@ public:
                 if (it != cache_index_.end()) {
                     lru_.splice(lru_.begin(), lru_, it->second);  // most recently used first
                     st = &*it->second;
+                    r.touches_session = st->touches_session;
                     if (!st->ready) st = nullptr;  // being prepared by a request in flight: go unnamed
                 } else {
                     // New statement: prepared by this request.
                     evict_if_full();
                     lru_.emplace_front();
                     lru_.front().name = "sleet_s" + std::to_string(++statement_counter_);
+                    lru_.front().touches_session = r.touches_session = text_touches_session(r.sql);
                     cache_index_.emplace(key, lru_.begin());
                     r.first_use = true;
                     r.cache_key = key;
                 }
             }
+            if (!params_.statement_cache) r.touches_session = text_touches_session(r.sql);
             append_pending_closes(r.out);
             if (st) {
                 bind_and_execute(r, st->name, st->result_formats);
@@ -1254,9 +1286,9 @@ public:
     asio::awaitable<void> read_loop()
     {
         while (state_ == state::ready && (has_written() || notify_waiter_active_)) {
-            auto r = wire::split_message(std::string_view(rbuf_).substr(rstart_), params_.max_message_size);
+            auto r = wire::split_message(rbuf_.view(), params_.max_message_size);
             if (r.status == wire::split_result::status_t::message) {
-                rstart_ += r.consumed;
+                rbuf_.consume(r.consumed);
                 if (auto ec = on_message(r.msg)) {
                     diagnostics d;
                     d.assign_client(ec.message());
@@ -1575,8 +1607,7 @@ public:
     bool used_password_ = false;
     std::string cbind_data_;
 
-    std::string rbuf_;
-    std::size_t rstart_ = 0;
+    read_buffer rbuf_;
 
     std::map<std::string, std::string, std::less<>> params_status_;
     wire::backend_key_data key_{};
