@@ -85,7 +85,7 @@ public:
                       "sleet: row_view::as_struct<S> needs an aggregate struct (no constructors, no base classes)");
         static_assert(std::is_default_constructible_v<Struct>, "sleet: row_view::as_struct<S> needs a default-constructible S");
         constexpr std::size_t n = boost::pfr::tuple_size_v<Struct>;
-        check_struct_arity(n, detail::compiler_type_name<Struct>());
+        check_struct_arity(n, &detail::compiler_type_name<Struct>);
         Struct out{};
         as_struct_impl(out, std::make_index_sequence<n>{});
         return out;
@@ -100,7 +100,8 @@ private:
     column_info info(std::size_t index) const noexcept;
     error_code column_missing(std::size_t index, diagnostics& diag) const;
     void check_arity(std::size_t n) const;
-    void check_struct_arity(std::size_t n, const std::string& struct_name) const;
+    /// `struct_name` is only called to build the error message.
+    void check_struct_arity(std::size_t n, std::string (*struct_name)()) const;
     template <class Struct, std::size_t... I> void as_struct_impl(Struct& out, std::index_sequence<I...>) const
     {
         (read_field(I, boost::pfr::get<I>(out)), ...);
@@ -136,7 +137,7 @@ public:
     template <class Struct> std::vector<Struct> as_vector() const
     {
         if (!columns_.empty())
-            row_view(this, 0).check_struct_arity(boost::pfr::tuple_size_v<Struct>, detail::compiler_type_name<Struct>());
+            row_view(this, 0).check_struct_arity(boost::pfr::tuple_size_v<Struct>, &detail::compiler_type_name<Struct>);
         std::vector<Struct> out;
         out.reserve(row_count_);
         for (std::size_t i = 0; i < row_count_; ++i) out.push_back((*this)[i].template as_struct<Struct>());

@@ -54,11 +54,11 @@ void row_view::check_arity(std::size_t n) const
     throw error_with_diagnostics(make_error_code(errc::type_mismatch), std::move(d));
 }
 
-void row_view::check_struct_arity(std::size_t n, const std::string& struct_name) const
+void row_view::check_struct_arity(std::size_t n, std::string (*struct_name)()) const
 {
     if (n == size()) return;
     diagnostics d;
-    d.assign_client("cannot read a row of " + std::to_string(size()) + " column(s) into " + struct_name + ", which has " +
+    d.assign_client("cannot read a row of " + std::to_string(size()) + " column(s) into " + struct_name() + ", which has " +
                     std::to_string(n) + " field(s)");
     throw error_with_diagnostics(make_error_code(errc::type_mismatch), std::move(d));
 }

@@ -211,7 +211,17 @@ void encode_float(double v, bool single, std::string& out, wire::format f)
 
 error_code decode_float(std::string_view b, wire::format f, oid_t t, double& out, diagnostics& d)
 {
-    if (!is_binary(f)) return parse_float_text(b, out, d);
+    if (!is_binary(f)) {
+        if (t == oid::float4) {
+            // Parse as float first, so text and binary give the same double for a float4
+            // ("0.1" is 0.100000001490116..., the float the server stores).
+            float narrow = 0;
+            if (auto ec = parse_float_text(b, narrow, d)) return ec;
+            out = narrow;
+            return {};
+        }
+        return parse_float_text(b, out, d);
+    }
     if (t == oid::float4) {
         if (auto ec = expect_size(b, 4, d)) return ec;
         out = std::bit_cast<float>(be_read<std::uint32_t>(b.data()));

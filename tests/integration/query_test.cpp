@@ -449,3 +449,25 @@ TEST(query, a_cancelled_query_that_does_not_finish_within_the_drain_timeout_clos
         EXPECT_LT(took, 2s);
     });
 }
+
+TEST(query, a_deferred_operation_runs_only_when_launched)
+{
+    run([]() -> asio::awaitable<void> {
+        auto c = co_await connect_super();
+        co_await c.async_simple_query("drop table if exists deferred_t; create table deferred_t(v int)");
+        // Building the deferred operation sends nothing; it owns its SQL and parameters.
+        auto op = c.async_execute("insert into deferred_t values ($1) returning v", make_params(9), asio::deferred);
+        auto before = co_await c.async_execute("select count(*) from deferred_t");
+        EXPECT_EQ(before[0].get<std::int64_t>(0), 0);
+        bool launched = false;
+        std::move(op)([&](error_code ec, result r) {
+            EXPECT_FALSE(ec);
+            EXPECT_EQ(r[0].get<std::int32_t>(0), 9);
+            launched = true;
+        });
+        while (!launched) co_await sleep_for(1ms);
+        auto after = co_await c.async_execute("select count(*) from deferred_t");
+        EXPECT_EQ(after[0].get<std::int64_t>(0), 1);
+        co_await c.async_simple_query("drop table deferred_t");
+    });
+}
