@@ -536,7 +536,9 @@ public:
     /// Reads more bytes into rbuf_ (compacting first).
     asio::awaitable<error_code> fill(std::size_t needed)
     {
-        auto space = rbuf_.prepare(std::max<std::size_t>(needed, 16 * 1024));
+        // Grow with the data that actually arrives (at most 4 MiB more per read), never by the
+        // length a server merely declared.
+        auto space = rbuf_.prepare(std::clamp<std::size_t>(needed, 16 * 1024, 4 * 1024 * 1024));
         auto [ec, n] = co_await stream_.read_some(asio::buffer(space.data(), space.size()));
         rbuf_.commit(n);
         co_return ec;
@@ -1291,7 +1293,7 @@ public:
                 rbuf_.consume(r.consumed);
                 if (auto ec = on_message(r.msg)) {
                     diagnostics d;
-                    d.assign_client(ec.message());
+                    d.assign_client(ec.message() + "; the connection was closed");
                     fail_all(ec, &d);
                     break;
                 }

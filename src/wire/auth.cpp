@@ -116,6 +116,28 @@ const char* gs2_header(scram_client::binding b) noexcept
     return "n,,";
 }
 
+/// Server-supplied text for an error message: at most 256 bytes, control bytes as \xNN, so a
+/// hostile server can neither flood nor forge log lines.
+std::string quote_server_text(std::string_view v)
+{
+    constexpr std::size_t limit = 256;
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(std::min(v.size(), limit) + 8);
+    for (std::size_t i = 0; i < v.size() && i < limit; ++i) {
+        const auto c = static_cast<unsigned char>(v[i]);
+        if (c < 0x20 || c == 0x7f) {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    if (v.size() > limit) out += "...";
+    return out;
+}
+
 error_code fail(errc e, diagnostics& diag, std::string msg)
 {
     diag.assign_client(std::move(msg));
@@ -343,7 +365,7 @@ error_code scram_client::handle_server_final(std::string_view server_final, diag
     std::string_view value;
     if (take_attr(attr, 'e', value)) {
         return fail(errc::scram_server_error, diag,
-                    "SCRAM: the server rejected the authentication: " + (value.empty() ? std::string("(no reason given)") : std::string(value)));
+                    "SCRAM: the server rejected the authentication: " + (value.empty() ? std::string("(no reason given)") : quote_server_text(value)));
     }
     if (!take_attr(attr, 'v', value))
         return fail(errc::scram_invalid_server_message, diag, "SCRAM: invalid server-final-message: missing the verifier (v=)");
