@@ -38,6 +38,10 @@ sleet_build() {
   targets=("$@")
   export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
   export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+  # Hits across clones in other folders (CI clones afresh): paths under the root are hashed
+  # relative to it, and the working directory is not part of the hash.
+  export CCACHE_BASEDIR="$SLEET_ROOT"
+  export CCACHE_NOHASHDIR=true
   if [ ! -f "$dir/build.ninja" ]; then
     log "configuring $dir"
     cmake -S "$SLEET_ROOT" -B "$dir" -G Ninja "${args[@]}" >&2
