@@ -1,0 +1,30 @@
+# Runs the compiler on one snippet with -fsyntax-only.
+#   -DMODE=fail: the snippet must NOT compile and the compiler output must contain the text of its
+#                `// EXPECT: <text>` line (the static_assert message the user would see).
+#   -DMODE=ok:   the snippet must compile (guards against a harness that always "passes").
+# Other variables: CXX (compiler), SRC (snippet), INCLUDES (;-separated include directories).
+file(STRINGS "${SRC}" expect_lines REGEX "^// EXPECT: ")
+set(args -std=c++20 -fsyntax-only)
+foreach(dir IN LISTS INCLUDES)
+  list(APPEND args "-I${dir}")
+endforeach()
+execute_process(COMMAND "${CXX}" ${args} "${SRC}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(MODE STREQUAL "ok")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "expected ${SRC} to compile, it failed:\n${err}")
+  endif()
+  return()
+endif()
+if(rc EQUAL 0)
+  message(FATAL_ERROR "expected ${SRC} NOT to compile, but it compiled")
+endif()
+if(NOT expect_lines)
+  message(FATAL_ERROR "${SRC} has no // EXPECT: line")
+endif()
+list(GET expect_lines 0 line)
+string(REPLACE "// EXPECT: " "" expected "${line}")
+string(FIND "${out}${err}" "${expected}" pos)
+if(pos EQUAL -1)
+  message(FATAL_ERROR "compiler output for ${SRC} does not contain \"${expected}\":\n${err}")
+endif()
+message(STATUS "failed to compile as expected: ${expected}")

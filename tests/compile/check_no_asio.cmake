@@ -1,0 +1,12 @@
+# Layering: the sql/, schema/ and query/ headers (except query/execute.hpp, the execution glue)
+# must not include Asio or Beast. -DROOT=<include/sleet>
+file(GLOB_RECURSE headers ${ROOT}/sql/*.hpp ${ROOT}/schema/*.hpp ${ROOT}/query/*.hpp)
+foreach(h IN LISTS headers)
+  if(h MATCHES "query/execute\\.hpp$")
+    continue()
+  endif()
+  file(STRINGS "${h}" bad REGEX "^#include [<\"](boost/asio|boost/beast|sleet/connection\\.hpp|sleet/with_diagnostics\\.hpp)")
+  if(bad)
+    message(FATAL_ERROR "${h} includes an I/O header: ${bad}")
+  endif()
+endforeach()
