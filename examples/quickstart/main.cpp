@@ -4,6 +4,8 @@
 //   DATABASE_URL=postgresql://user:pw@host/db ./sleet-quickstart
 // Without DATABASE_URL it starts a throwaway PostgreSQL (sleet::embedded_postgres) and removes
 // it afterwards.
+#include "schema.hpp"
+
 #include <sleet/connection.hpp>
 #include <sleet/embedded_postgres.hpp>
 
@@ -64,46 +66,69 @@ std::vector<std::string> journal_tags(const std::filesystem::path& journal)
 
 asio::awaitable<void> quickstart(std::string url, std::filesystem::path migrations)
 {
-    sleet::connection db(co_await asio::this_coro::executor);
-    co_await db.async_connect(url);
-    std::cout << "connected to PostgreSQL " << db.server_parameter("server_version") << " (backend pid "
-              << db.backend_pid() << ")\n";
+    sleet::connection conn(co_await asio::this_coro::executor);
+    co_await conn.async_connect(url);
+    std::cout << "connected to PostgreSQL " << conn.server_parameter("server_version") << " (backend pid "
+              << conn.backend_pid() << ")\n";
 
     // Schema: the hand-written migrations in drizzle/, in journal order (sleet-kit will replace
     // this loop with a real migrator that records what it applied).
     for (const auto& tag : journal_tags(migrations / "meta" / "_journal.json")) {
-        for (const auto& stmt : migration_statements(migrations / (tag + ".sql"))) co_await db.async_simple_query(stmt);
+        for (const auto& stmt : migration_statements(migrations / (tag + ".sql"))) co_await conn.async_simple_query(stmt);
         std::cout << "applied " << tag << "\n";
     }
 
-    // Insert with bound parameters; RETURNING gives typed values back.
-    auto inserted = co_await db.async_execute(
-        "insert into users (email, name) values ($1, $2) on conflict (email) do update set name = excluded.name "
-        "returning id, created_at",
-        sleet::make_params(std::string("ada@example.org"), std::string("Ada")));
-    std::cout << "user id " << inserted[0].get<std::int32_t>("id") << "\n";
+    using namespace sleet;
+    using app::users;
+    database db(conn);
+    db.set_logger([](const query_log& log) {
+        std::cout << "  [sql] " << log.sql << "  (" << log.param_count << " params, "
+                  << std::chrono::duration_cast<std::chrono::microseconds>(log.duration).count() << " us)\n";
+    });
 
-    co_await db.async_execute("insert into users (email, name) values ($1, $2) on conflict do nothing",
-                              sleet::make_params(std::string("grace@example.org"), std::optional<std::string>{}));
+    // Insert (upsert on email) returning typed columns; every value travels as a bound parameter.
+    // (Queries holding a braced initializer are built in a named variable first: GCC 12
+    // destroys such temporaries twice when they sit in a co_await expression.)
+    auto upsert = db.insert(users)
+                      .values({.email = "ada@example.org", .name = "Ada"})
+                      .on_conflict_do_update(users.email, users.name = excluded(users.name))
+                      .returning(users.id, users.created_at);
+    auto ada = co_await upsert();
+    const std::int32_t ada_id = ada.at(0).get<"id">();
+    std::cout << "user id " << ada_id << "\n";
 
-    // Query: typed rows, NULL as std::optional.
-    auto rows = co_await db.async_execute("select id, email, name from users where email like $1 order by id",
-                                          sleet::make_params(std::string("%@example.org")));
-    for (auto row : rows) {
-        auto [id, email, name] = row.as<std::int32_t, std::string, std::optional<std::string>>();
-        std::cout << "  " << id << "  " << email << "  " << name.value_or("(no name)") << "\n";
-    }
+    std::vector<app::new_user> more;
+    more.push_back({.email = "grace@example.org"});
+    more.push_back({.email = "edsger@example.org", .name = "Edsger"});
+    std::uint64_t added = co_await db.insert(users).values(more).on_conflict_do_nothing()();
+    std::cout << added << " more users\n";
+
+    // Select: whole rows as the table's model, NULL as std::optional.
+    std::vector<app::user> all = co_await db.select().from(users).where(like(users.email, "%@example.org")).order_by(users.id);
+    for (const auto& u : all) std::cout << "  " << u.id << "  " << u.email << "  " << u.name.value_or("(no name)") << "\n";
+
+    // Partial select, update, delete, count.
+    auto names = co_await db.select(users.id, users.name).from(users).where(is_not_null(users.name)).order_by(desc(users.id)).limit(2);
+    for (const auto& r : names) std::cout << "  named: " << r.get<"id">() << " " << *r.get<"name">() << "\n";
+    std::uint64_t renamed = co_await db.update(users).set(users.name = "Grace").where(eq(users.email, "grace@example.org"))();
+    auto removed = co_await db.delete_(users).where(eq(users.email, "edsger@example.org")).returning(users.email)();
+    std::int64_t left = co_await db.count(users)();
+    std::cout << renamed << " renamed, " << removed.size() << " removed, " << left << " left\n";
+
+    // The SQL drizzle-orm would render for the same query, with its parameters:
+    auto q = sleet::to_sql(db.select().from(users).where(eq(users.id, ada_id)));
+    std::cout << "to_sql: " << q.sql << "  (" << q.params.size() << " param)\n";
 
     // A server error is an exception carrying every field; the connection stays usable.
     try {
-        co_await db.async_execute("insert into users (id, email) values ($1, $2)",
-                                  sleet::make_params(inserted[0].get<std::int32_t>("id"), std::string("dup@example.org")));
+        auto dup = db.insert(users).values({.id = ada_id, .email = "dup@example.org"});
+        co_await dup();
     } catch (const sleet::error_with_diagnostics& e) {
         std::cout << "expected error: " << e.what() << "\n";
     }
-    auto count = co_await db.async_execute("select count(*) from users");
-    std::cout << count[0].get<std::int64_t>(0) << " users\n";
-    co_await db.async_close();
+    std::int64_t count = co_await db.count(users)();
+    std::cout << count << " users\n";
+    co_await conn.async_close();
 }
 
 } // namespace
