@@ -132,7 +132,8 @@ public:
     template <class F> boost::asio::awaitable<detail::tx_value_t<F>> savepoint(F body)
     {
         transaction sp(*conn_, depth_ + 1);
-        co_await conn_->async_simple_query(sp.begin_sql_());
+        const std::string sql = sp.begin_sql_();  // named: GCC 12 mishandles temporaries in co_await
+        co_await conn_->async_simple_query(sql);
         co_return co_await detail::run_tx_scope<detail::tx_value_t<F>>(sp, body);
     }
 
@@ -207,7 +208,8 @@ template <class T, class F> boost::asio::awaitable<T> run_tx_scope(transaction& 
 template <class F>
 boost::asio::awaitable<detail::tx_value_t<F>> run_transaction(connection& c, F body, transaction_options opts = {})
 {
-    co_await c.async_simple_query(opts.begin_sql());
+    const std::string sql = opts.begin_sql();  // named: GCC 12 mishandles temporaries in co_await
+    co_await c.async_simple_query(sql);
     transaction tx = detail::tx_access::make(c);
     co_return co_await detail::run_tx_scope<detail::tx_value_t<F>>(tx, body);
 }

@@ -65,7 +65,8 @@ std::string transaction::rollback_sql_() const
 asio::awaitable<void> transaction::commit()
 {
     if (finished_) throw finished_error();
-    auto rs = co_await conn_->async_simple_query(commit_sql_());
+    const std::string sql = commit_sql_();
+    auto rs = co_await conn_->async_simple_query(sql);
     finished_ = true;
     // COMMIT of a transaction block in which a statement failed "succeeds" with the tag
     // ROLLBACK: the work is lost, which the caller must hear about.
@@ -81,13 +82,16 @@ asio::awaitable<void> transaction::rollback()
 {
     if (finished_) throw finished_error();
     finished_ = true;  // even if ROLLBACK fails, the scope is over (the connection is then broken)
-    co_await conn_->async_simple_query(rollback_sql_());
+    const std::string sql = rollback_sql_();
+    co_await conn_->async_simple_query(sql);
 }
 
 asio::awaitable<void> transaction::rollback_quietly_()
 {
     finished_ = true;
-    auto [ec, rs] = co_await conn_->async_simple_query(rollback_sql_(), asio::as_tuple(asio::use_awaitable));
+    const std::string sql = rollback_sql_();
+    auto token = asio::as_tuple(asio::use_awaitable);
+    auto [ec, rs] = co_await conn_->async_simple_query(sql, token);
     (void)ec;  // a broken connection is the pool's business; the body's error is the one reported
 }
 
