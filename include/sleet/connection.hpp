@@ -292,6 +292,13 @@ public:
     /// (or discards the connection) before reuse when it is set.
     bool session_modified() const noexcept;
     void clear_session_modified() noexcept;
+    /// True while operations are outstanding (including cancelled ones still draining).
+    bool has_pending_requests() const noexcept;
+    /// For an idle connection (no operation outstanding): true when the server has sent
+    /// something nobody asked for — typically the FATAL error and EOF of a terminated backend —
+    /// or the connection is closed. One non-blocking peek at the socket; a pool calls it before
+    /// handing the connection out. False while operations are outstanding.
+    bool idle_input_pending() const noexcept;
 
 private:
     void start_connect(connect_options opts, diagnostics* diag, detail::connect_handler_t h);

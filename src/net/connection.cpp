@@ -27,6 +27,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <deque>
 #include <list>
@@ -875,6 +876,7 @@ public:
         req->id = ++request_counter_;
         install_cancellation(*req);
         pending_.push_back(std::move(req));
+        pending_count_.store(pending_.size(), std::memory_order_release);
         kick();
     }
 
@@ -956,6 +958,7 @@ public:
             if (req->diag) req->diag->assign_client("the query was cancelled before it was sent");
             deliver(*req);
             pending_.erase(it);
+            pending_count_.store(pending_.size(), std::memory_order_release);
             return;
         }
         // On the wire: the caller gets its answer now, the results are drained and discarded.
@@ -1429,6 +1432,7 @@ public:
             tx_status_ = static_cast<char>(z.status);
             auto req = pending_.front();
             pending_.pop_front();
+            pending_count_.store(pending_.size(), std::memory_order_release);
             finish(req);
             return {};
         }
@@ -1484,6 +1488,7 @@ public:
                         again->id = ++request_counter_;
                         install_cancellation(*again);
                         pending_.push_back(std::move(again));
+                        pending_count_.store(pending_.size(), std::memory_order_release);
                         kick();
                         return;
                     }
@@ -1540,6 +1545,7 @@ public:
         if (drain_timer_) drain_timer_->cancel();
         auto pending = std::move(pending_);
         pending_.clear();
+        pending_count_.store(pending_.size(), std::memory_order_release);
         for (auto& r : pending) {
             if (!r->ec) {
                 r->ec = ec;
@@ -1617,6 +1623,7 @@ public:
     notice_handler notice_handler_;
 
     std::deque<std::shared_ptr<request>> pending_;
+    std::atomic<std::size_t> pending_count_{0};  // pending_.size(), readable from other threads (pool)
     std::uint64_t request_counter_ = 0;
     bool writing_ = false;
     bool reading_ = false;
@@ -1769,5 +1776,17 @@ std::vector<std::string> connection::listening_channels() const
 }
 std::size_t connection::queued_notifications() const noexcept { return impl_->notifications_.size(); }
 void connection::clear_session_modified() noexcept { impl_->session_modified_ = false; }
+bool connection::has_pending_requests() const noexcept
+{
+    return impl_->pending_count_.load(std::memory_order_acquire) != 0;
+}
+bool connection::idle_input_pending() const noexcept
+{
+    // The atomic count comes first: while requests are outstanding (a cancelled one may still
+    // drain on the connection's strand) nothing else is touched from this thread.
+    if (impl_->pending_count_.load(std::memory_order_acquire) != 0) return false;
+    if (impl_->state_ != detail::connection_impl::state::ready) return true;
+    return !impl_->rbuf_.view().empty() || impl_->stream_.input_pending();
+}
 
 } // namespace sleet

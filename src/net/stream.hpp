@@ -14,6 +14,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -75,6 +78,23 @@ public:
         case 3: co_return co_await asio::async_write(std::get<3>(v_), b, tuple_awaitable);
         default: co_return std::tuple{boost::system::error_code(asio::error::not_connected), std::size_t{0}};
         }
+    }
+
+    /// Non-blocking look at the socket: true when bytes (or EOF, or an error) are waiting to be
+    /// read. Used on idle connections, where nothing should be waiting.
+    bool input_pending() const noexcept
+    {
+        int fd = -1;
+        switch (v_.index()) {
+        case 1: fd = const_cast<tcp::socket&>(std::get<1>(v_)).native_handle(); break;
+        case 2: fd = const_cast<unix_socket&>(std::get<2>(v_)).native_handle(); break;
+        case 3: fd = const_cast<tls_stream&>(std::get<3>(v_)).next_layer().native_handle(); break;
+        default: return true;
+        }
+        char b;
+        const auto n = ::recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0 || n == 0) return true;  // data, or EOF
+        return !(errno == EAGAIN || errno == EWOULDBLOCK);
     }
 
     /// Cancels pending reads and writes (operation_aborted); the stream stays open.

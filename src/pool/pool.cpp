@@ -320,7 +320,13 @@ private:
         while (!waiters_.empty() && !idle_.empty()) {
             auto n = std::move(idle_.back());  // most recently used first: the others may idle out
             idle_.pop_back();
-            switch (n->fsm.on_borrow(now, check_after_)) {
+            auto decision = n->fsm.on_borrow(now, check_after_);
+            // A backend terminated while idle has already sent its FATAL error and closed:
+            // one non-blocking peek finds it, and the connection is checked (and replaced), not
+            // handed to a caller.
+            if (decision == borrow_decision::hand_out && n->conn.idle_input_pending())
+                decision = borrow_decision::check;
+            switch (decision) {
             case borrow_decision::hand_out: hand_out(std::move(n)); break;
             case borrow_decision::check: start_check(std::move(n)); break;
             case borrow_decision::retire: start_close(std::move(n), true); break;
