@@ -4,6 +4,8 @@
 // 1024 identical rows built with result::set_columns + append_row from bytes encoded here), so
 // the reported time is nanoseconds per row. "allocs_per_row" counts calls of the global
 // operator new during the timed loop, divided by the rows read.
+#include "alloc_counter.hpp"
+
 #include <sleet/result.hpp>
 
 #include <benchmark/benchmark.h>
@@ -17,26 +19,6 @@
 #include <string_view>
 #include <vector>
 
-namespace {
-std::atomic<std::uint64_t> g_allocs{0};
-}
-
-// The replacements pair malloc with free; GCC 12 cannot see that once they are inlined.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t n)
-{
-    g_allocs.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return ::operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -123,12 +105,12 @@ template <class Fn>
 void run_rows(benchmark::State& state, const result& r, Fn read_row)
 {
     std::size_t i = 0;
-    const auto before = g_allocs.load(std::memory_order_relaxed);
+    const auto before = sleet_bench::allocations();
     for (auto _ : state) {
         read_row(r[i]);
         if (++i == r.size()) i = 0;
     }
-    const auto allocs = g_allocs.load(std::memory_order_relaxed) - before;
+    const auto allocs = sleet_bench::allocations() - before;
     state.counters["allocs_per_row"] = benchmark::Counter(static_cast<double>(allocs), benchmark::Counter::kAvgIterations);
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
@@ -230,4 +212,3 @@ BENCHMARK(decode_4_columns_by_name);
 
 } // namespace
 
-BENCHMARK_MAIN();

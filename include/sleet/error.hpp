@@ -60,6 +60,7 @@ enum class errc : int {
     pool_acquire_timeout = 100,  ///< no pooled connection became available within the acquire timeout
     pool_closed,                 ///< the pool is closed (or closing) and hands out no more connections
     transaction_finished,        ///< the transaction was already committed or rolled back
+    needs_single_session,        ///< work that needs one session was given a pool (e.g. a split insert)
 };
 
 const boost::system::error_category& client_category() noexcept;

@@ -42,6 +42,7 @@ public:
         case errc::pool_acquire_timeout: return "timed out waiting for a connection from the pool";
         case errc::pool_closed: return "the pool is closed";
         case errc::transaction_finished: return "the transaction has already been committed or rolled back";
+        case errc::needs_single_session: return "this work needs one session (a connection or a transaction), not a pool";
         }
         return "unknown sleet error " + std::to_string(ev);
     }
@@ -168,6 +169,7 @@ bool is_fatal(const error_code& ec) noexcept
         case errc::pool_acquire_timeout:
         case errc::pool_closed:
         case errc::transaction_finished:
+        case errc::needs_single_session:
             return false;
         default:
             return true;

@@ -2,6 +2,8 @@
 // inside one transaction (BEGIN ... COMMIT, or a savepoint inside an open transaction), with the
 // logger hook timing each statement.
 #include <sleet/query/execute.hpp>
+#include <sleet/pool.hpp>
+#include <sleet/transaction.hpp>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -69,6 +71,16 @@ struct batch : std::enable_shared_from_this<batch> {
             step();
             return;
         }
+        if (!ex->single_session()) {
+            // BEGIN, the chunks and COMMIT must share one session; a pool cannot promise that.
+            if (diag)
+                diag->assign_client("this insert needs " + std::to_string(stmts.size()) +
+                                    " statements in one session (over 65,535 parameters); on a pool, run it inside "
+                                    "pool.transaction(...) or on an acquired connection");
+            auto self = shared_from_this();
+            boost::asio::post(ex->get_executor(), [self] { self->complete(make_error_code(errc::needs_single_session)); });
+            return;
+        }
         savepoint = ex->transaction_status() != 'I';
         run(savepoint ? "SAVEPOINT sleet_batch" : "BEGIN", {}, diag, [self = shared_from_this()](error_code ec, result) {
             if (ec) return self->complete(ec);
@@ -133,6 +145,28 @@ struct batch : std::enable_shared_from_this<batch> {
 } // namespace
 
 std::shared_ptr<query_executor> make_connection_executor(connection& c) { return std::make_shared<connection_executor>(c); }
+
+namespace {
+class pool_executor final : public query_executor {
+public:
+    explicit pool_executor(pool& p) : pool_(&p) {}
+    boost::asio::any_io_executor get_executor() const override { return pool_->get_executor(); }
+    void start_execute(std::string sql, param_list params, diagnostics* diag, detail::execute_handler_t h) override
+    {
+        pool_->async_execute(sql, std::move(params), diag, std::move(h));
+    }
+    char transaction_status() const override { return 'I'; }
+    bool single_session() const override { return false; }
+
+private:
+    pool* pool_;
+};
+} // namespace
+
+std::shared_ptr<query_executor> make_pool_executor(pool& p) { return std::make_shared<pool_executor>(p); }
+
+database::database(pool& p) : ex_(make_pool_executor(p)) {}
+database::database(transaction& tx) : ex_(make_connection_executor(tx.get_connection())) {}
 
 database::database(connection& c) : ex_(make_connection_executor(c)) {}
 database::database(std::shared_ptr<query_executor> ex) : ex_(std::move(ex)) {}

@@ -6,6 +6,8 @@
 #include "fixture.hpp"
 
 #include <sleet/orm.hpp>
+#include <sleet/pool.hpp>
+#include <sleet/transaction.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -368,5 +370,55 @@ TEST(orm, logger_reports_sql_count_duration_and_values_only_on_opt_in)
         r = co_await db.select(users.id).from(users).where(eq(users.email, "secret@example.com"));
         CO_ASSERT_EQ(values.size(), 2u);
         EXPECT_EQ(values[1], std::vector<std::string>{"\"secret@example.com\""});
+    });
+}
+
+TEST(orm, the_same_query_runs_on_a_connection_a_pool_and_a_transaction)
+{
+    run([]() -> asio::awaitable<void> {
+        auto c = co_await compat_connection("orm_everywhere");
+        database on_conn(c);
+        co_await seed(on_conn);
+
+        pool_params pp;
+        pp.conninfo = url("", "", "sslmode=disable&options=-c%20search_path%3Dorm_everywhere");
+        pp.max_size = 2;
+        pool p(co_await asio::this_coro::executor, pp);
+        database on_pool(p);
+        auto q1 = on_pool.select(users.email).from(users).where(eq(users.id, 2));
+        auto via_pool = co_await q1();
+        CO_ASSERT_EQ(via_pool.size(), 1u);
+        EXPECT_EQ(via_pool[0].get<"email">(), "bob@example.com");
+
+        // In a transaction: the update is visible inside and rolled back after.
+        std::string inside;
+        try {
+            co_await p.transaction([&](transaction& tx) -> asio::awaitable<void> {
+                database in_tx(tx);
+                auto upd = in_tx.update(users).set(users.email = "robert@example.com").where(eq(users.id, 2));
+                co_await upd();
+                auto q2 = in_tx.select(users.email).from(users).where(eq(users.id, 2));
+                auto rows = co_await q2();
+                inside = rows.at(0).get<"email">();
+                throw std::runtime_error("roll it back");
+            });
+        } catch (const std::runtime_error&) {
+        }
+        EXPECT_EQ(inside, "robert@example.com");
+        auto q3 = on_pool.select(users.email).from(users).where(eq(users.id, 2));
+        auto after = co_await q3();
+        EXPECT_EQ(after.at(0).get<"email">(), "bob@example.com");
+
+        // A split insert needs one session: on a pool it is refused with a clear error, not
+        // spread over several connections.
+        std::vector<insert_model<tags_t>> many;
+        for (int i = 0; i < 40000; ++i) many.push_back({.id = i + 1, .name = "t"});
+        diagnostics diag;
+        auto big = on_pool.insert(tags).values(many);
+        auto [ec, n] = co_await big(asio::as_tuple(asio::use_awaitable));
+        EXPECT_EQ(ec, make_error_code(errc::needs_single_session));
+        std::int64_t none = co_await on_conn.count(tags)();
+        EXPECT_EQ(none, 0);
+        co_await p.async_close();
     });
 }

@@ -57,6 +57,9 @@
 
 namespace sleet {
 
+class pool;
+class transaction;
+
 namespace detail {
 using results_handler_t = boost::asio::any_completion_handler<void(error_code, std::vector<result>)>;
 
@@ -92,10 +95,17 @@ public:
     virtual void start_execute(std::string sql, param_list params, diagnostics* diag, detail::execute_handler_t h) = 0;
     /// 'I' idle, 'T' in a transaction block, 'E' in a failed one (as connection::transaction_status).
     virtual char transaction_status() const = 0;
+    /// True when every statement runs in the same session (a connection, a transaction);
+    /// false for a pool, where each statement may borrow another connection.
+    virtual bool single_session() const { return true; }
 };
 
 /// An executor over one connection (which must outlive it).
 std::shared_ptr<query_executor> make_connection_executor(connection& c);
+/// An executor over a pool (which must outlive it): each statement borrows a connection for
+/// itself. Work that needs one session (an insert split into several statements) fails with
+/// errc::needs_single_session; run it in pool.transaction(...) instead.
+std::shared_ptr<query_executor> make_pool_executor(pool& p);
 
 /// What the logger hook receives for each statement, after it completes.
 struct query_log {
@@ -121,6 +131,10 @@ public:
 
     /// Runs on `c`, which must outlive the database and every query started through it.
     explicit database(connection& c);
+    /// Runs each statement on a connection borrowed from `p` for that statement.
+    explicit database(pool& p);
+    /// Runs in the transaction's session (`tx` must outlive the database).
+    explicit database(transaction& tx);
     explicit database(std::shared_ptr<query_executor> ex);
 
     executor_type get_executor() const;
