@@ -471,3 +471,117 @@ TEST(query, a_deferred_operation_runs_only_when_launched)
         co_await c.async_simple_query("drop table deferred_t");
     });
 }
+
+TEST(query, a_thousand_concurrent_queries_on_one_connection_and_only_number_500_fails)
+{
+    run([]() -> asio::awaitable<void> {
+        auto c = co_await connect_super();
+        co_await c.async_simple_query("drop table if exists thousand; create table thousand(k int primary key); insert into thousand values (500)");
+        constexpr int n = 1000;
+        std::vector<int> got(n, -1);
+        std::vector<std::string> state(n);
+        int done = 0;
+        for (int i = 0; i < n; ++i) {
+            // Query #500 inserts a duplicate key; every other one inserts its own key.
+            c.async_execute("insert into thousand values ($1) returning k", make_params(i == 500 ? 500 : 100000 + i),
+                            [&, i](error_code ec, result r) {
+                                if (ec) state[i] = sqlstate_of(ec);
+                                else got[i] = r[0].get<std::int32_t>(0);
+                                ++done;
+                            });
+        }
+        while (done < n) co_await sleep_for(1ms);
+        int failures = 0;
+        for (int i = 0; i < n; ++i) {
+            if (i == 500) {
+                EXPECT_EQ(state[i], "23505");
+            } else {
+                EXPECT_EQ(got[i], 100000 + i) << i;
+            }
+            failures += !state[i].empty();
+        }
+        EXPECT_EQ(failures, 1);
+        co_await c.async_simple_query("drop table thousand");
+    });
+}
+
+TEST(query, failure_at_every_position_of_a_100_query_pipeline)
+{
+    run([]() -> asio::awaitable<void> {
+        auto c = co_await connect_super();
+        constexpr int n = 100;
+        for (int bad = 0; bad < n; ++bad) {
+            int done = 0, errors = 0, right = 0;
+            for (int i = 0; i < n; ++i) {
+                c.async_execute("select 1000 / $1::int4", make_params(i == bad ? 0 : 1),
+                                [&, i](error_code ec, result r) {
+                                    if (ec) errors += (i == bad && sqlstate_of(ec) == "22012") ? 1 : 1000;
+                                    else right += r[0].get<std::int32_t>(0) == 1000;
+                                    ++done;
+                                });
+            }
+            while (done < n) co_await sleep_for(std::chrono::microseconds(200));
+            EXPECT_EQ(errors, 1) << "failing position " << bad;
+            EXPECT_EQ(right, n - 1) << "failing position " << bad;
+        }
+    });
+}
+
+TEST(query, ddl_changing_a_cached_statement_inside_a_transaction_is_a_clear_error)
+{
+    run([]() -> asio::awaitable<void> {
+        auto c = co_await connect_super();
+        co_await c.async_simple_query("drop table if exists alt_tx; create table alt_tx(v int4); insert into alt_tx values (1)");
+        co_await c.async_execute("select * from alt_tx");
+        co_await c.async_execute("select * from alt_tx");  // cached, binary
+        co_await c.async_simple_query("begin; alter table alt_tx alter column v type text");
+        diagnostics diag;
+        auto [ec, r] = co_await c.async_execute("select * from alt_tx", param_list{}, &diag, asio::as_tuple(asio::use_awaitable));
+        // The user sees: ERROR 0A000: cached plan must not change result type (no silent retry
+        // inside a transaction block: the transaction is now aborted, as the server says).
+        EXPECT_EQ(sqlstate_of(ec), "0A000");
+        CO_ASSERT_TRUE(diag.server_error().has_value());
+        EXPECT_EQ(diag.server_error()->message, "cached plan must not change result type");
+        co_await c.async_simple_query("rollback");
+        auto again = co_await c.async_execute("select * from alt_tx");  // re-prepared after the error
+        EXPECT_EQ(again[0].get<std::int32_t>(0), 1);
+        co_await c.async_simple_query("drop table alt_tx");
+    });
+}
+
+TEST(query, statement_cache_is_lru_bounded_and_cleared_by_discard_all)
+{
+    run([]() -> asio::awaitable<void> {
+        connection c(co_await asio::this_coro::executor, connection_params{.statement_cache_size = 2});
+        co_await c.async_connect(url("", "", "sslmode=disable"));
+        for (int round = 0; round < 3; ++round) {
+            for (int q = 0; q < 4; ++q) {
+                auto r = co_await c.async_execute("select " + std::to_string(q) + " + $1::int4", make_params(round));
+                EXPECT_EQ(r[0].get<std::int32_t>(0), q + round);
+            }
+            EXPECT_EQ(c.cached_statements(), 2u);
+        }
+        // Evicted statements were closed on the server: only the cached ones remain prepared.
+        auto ps = co_await c.async_execute("select count(*) from pg_prepared_statements");
+        EXPECT_EQ(ps[0].get<std::int64_t>(0), 2);
+        co_await c.async_simple_query("discard all");
+        EXPECT_EQ(c.cached_statements(), 0u);
+        auto r = co_await c.async_execute("select 3 + $1::int4", make_params(1));  // prepared again, works
+        EXPECT_EQ(r[0].get<std::int32_t>(0), 4);
+    });
+}
+
+TEST(query, unnamed_statements_only_mode_for_transaction_poolers)
+{
+    run([]() -> asio::awaitable<void> {
+        connection c(co_await asio::this_coro::executor, connection_params{.statement_cache = false});
+        co_await c.async_connect(url("", "", "sslmode=disable"));
+        for (int i = 0; i < 5; ++i) {
+            auto r = co_await c.async_execute("select $1::int4 * 2", make_params(i));
+            EXPECT_EQ(r[0].get<std::int32_t>(0), 2 * i);
+        }
+        EXPECT_EQ(c.cached_statements(), 0u);
+        auto ps = co_await c.async_execute("select count(*) from pg_prepared_statements");
+        EXPECT_EQ(ps[0].get<std::int64_t>(0), 0);  // nothing named survives on the server
+    });
+}
