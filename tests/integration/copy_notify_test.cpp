@@ -1,6 +1,8 @@
 // COPY in both directions and LISTEN/NOTIFY on one connection.
 #include "fixture.hpp"
 
+#include <sleet/listener.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -222,4 +224,43 @@ TEST(notify, waiting_can_be_cancelled_and_leaves_no_pending_io)
     }, asio::detached);
     ioc.run();  // returns: the cancelled wait left no read outstanding
     EXPECT_TRUE(finished);
+}
+
+TEST(notify, a_listener_restores_its_subscriptions_after_the_connection_is_lost)
+{
+    run([]() -> asio::awaitable<void> {
+        auto opts = parse_connect_options(url("", "", "sslmode=disable"));
+        listener l(co_await asio::this_coro::executor, opts);
+        co_await l.async_listen("jobs");
+        co_await l.async_listen("other channel");
+        auto sender = co_await connect_super();
+        co_await sender.async_execute("select pg_notify('jobs', 'first')");
+        auto n1 = co_await l.async_next();
+        EXPECT_EQ(n1.payload, "first");
+
+        // The listener's backend is terminated: the next wait reconnects and LISTENs again.
+        const auto old_pid = l.backend_pid();
+        co_await sender.async_execute("select pg_terminate_backend($1)", make_params(old_pid));
+        // Keep notifying until the new subscription catches one (notifications sent while nobody
+        // listened are lost: PostgreSQL keeps none).
+        bool stop = false;
+        asio::co_spawn(
+            co_await asio::this_coro::executor,
+            [&]() -> asio::awaitable<void> {
+                for (int i = 0; i < 500 && !stop; ++i) {
+                    co_await sender.async_execute("select pg_notify('other channel', 'after')");
+                    co_await sleep_for(10ms);
+                }
+            },
+            asio::detached);
+        auto n2 = co_await l.async_next();
+        stop = true;
+        EXPECT_EQ(n2.channel, "other channel");
+        EXPECT_EQ(n2.payload, "after");
+        EXPECT_EQ(l.reconnects(), 1u);
+        EXPECT_NE(l.backend_pid(), old_pid);
+        EXPECT_EQ(l.channels(), (std::vector<std::string>{"jobs", "other channel"}));
+        co_await sleep_for(30ms);
+        l.close();
+    });
 }
