@@ -324,7 +324,10 @@ void watchdog::start(const std::string& base_dir, const std::string& pid_file)
         ::signal(SIGINT, SIG_IGN);
         ::signal(SIGHUP, SIG_IGN);
         ::signal(SIGPIPE, SIG_IGN);
-        ::signal(SIGTERM, SIG_DFL);
+        // Its argv is the owner's, so `pkill -f <test binary>` (or a harness killing a hung
+        // test by name) would match it too: it ignores SIGTERM and leaves only when its owner
+        // is gone, after cleaning up. (SIGKILL of the watchdog itself cannot be handled.)
+        ::signal(SIGTERM, SIG_IGN);
         sigset_t all;
         sigemptyset(&all);
         ::sigprocmask(SIG_SETMASK, &all, nullptr);

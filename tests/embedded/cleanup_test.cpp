@@ -78,6 +78,21 @@ int watchdog_children()
     return n;
 }
 
+// The pid of our child watchdog, or -1.
+int watchdog_child_pid()
+{
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+        std::string stat = probe::slurp(e.path().string() + "/stat");
+        auto open = stat.find('('), close = stat.rfind(')');
+        if (open == std::string::npos || close == std::string::npos) continue;
+        int ppid = std::atoi(stat.c_str() + close + 4);
+        if (stat.substr(open + 1, close - open - 1) == "sleet-pg-watch" && ppid == ::getpid())
+            return std::atoi(e.path().filename().c_str());
+    }
+    return -1;
+}
+
 TEST(EmbeddedPostgresCleanup, AWatchdogRunsWhileTheServerDoes)
 {
     embedded_postgres pg;
@@ -141,6 +156,24 @@ TEST(EmbeddedPostgresCleanup, SigkilledOwnerIsCleanedUpByTheWatchdog)
     child_report r = run_owner_child([](embedded_postgres*) { ::raise(SIGKILL); });
     ASSERT_TRUE(WIFSIGNALED(r.wait_status));
     EXPECT_EQ(WTERMSIG(r.wait_status), SIGKILL);
+    EXPECT_TRUE(probe::eventually([&] { return probe::process_gone(r.postmaster_pid); }));
+    EXPECT_TRUE(probe::eventually([&] { return !probe::exists(r.base_dir); })) << r.base_dir;
+}
+
+TEST(EmbeddedPostgresCleanup, WatchdogSurvivesSigtermAimedAtItsOwnerByNameAndStillCleansUp)
+{
+    // A harness that kills a hung test by name (`pkill -f <binary>`) sends SIGTERM to the
+    // watchdog too (it carries the owner's argv). It must ignore that and still clean up when
+    // the owner dies.
+    child_report r = run_owner_child([](embedded_postgres*) {
+        const int w = watchdog_child_pid();
+        if (w <= 0) ::_exit(5);
+        ::kill(w, SIGTERM);
+        ::usleep(200 * 1000);
+        if (::kill(w, 0) != 0) ::_exit(6);  // the watchdog died of SIGTERM
+        ::raise(SIGKILL);
+    });
+    ASSERT_TRUE(WIFSIGNALED(r.wait_status)) << "child exit status " << (WIFEXITED(r.wait_status) ? WEXITSTATUS(r.wait_status) : -1);
     EXPECT_TRUE(probe::eventually([&] { return probe::process_gone(r.postmaster_pid); }));
     EXPECT_TRUE(probe::eventually([&] { return !probe::exists(r.base_dir); })) << r.base_dir;
 }
