@@ -738,14 +738,7 @@ public:
         req->k = request::kind::simple;
         req->diag = diag;
         req->touches_session = text_touches_session(sql);
-        try {
-            wire::encode_query(req->out, sql);
-        } catch (const error_with_diagnostics& e) {
-            if (diag) *diag = e.get_diagnostics();
-            return fail_now(std::move(h), e.code(), nullptr, {});
-        }
-        req->simple_h.swap(h);  // not operator=: Boost 1.81 any_completion_handler move-assignment recurses
-        enqueue(std::move(req));
+        enqueue_simple(std::move(req), sql, &request::simple_h, std::move(h), std::vector<result>{});
     }
 
     void start_execute(std::string sql, param_list params, diagnostics* diag, execute_handler_t h)
@@ -1061,6 +1054,22 @@ public:
     // ----------------------------------------------------------------------------------------
     // Commands, COPY, notifications
     // ----------------------------------------------------------------------------------------
+    /// Encodes `sql` as one simple-protocol Query into `req` and enqueues it, the handler kept
+    /// in `member`; an encoding failure (NUL byte, size) completes `h` later with that error and
+    /// `defaults` for the other arguments.
+    template <class H, class... Defaults>
+    void enqueue_simple(std::shared_ptr<request> req, const std::string& sql, H request::*member, H h, Defaults... defaults)
+    {
+        try {
+            wire::encode_query(req->out, sql);
+        } catch (const error_with_diagnostics& e) {
+            if (req->diag) *req->diag = e.get_diagnostics();
+            return post_completion(ex_, std::move(h), e.code(), std::move(defaults)...);
+        }
+        ((*req).*member).swap(h);  // not operator=: Boost 1.81 any_completion_handler move-assignment recurses
+        enqueue(std::move(req));
+    }
+
     void start_command(std::string sql, std::function<void()> on_success, diagnostics* diag, connect_handler_t h)
     {
         auto req = std::make_shared<request>();
@@ -1068,14 +1077,7 @@ public:
         req->diag = diag;
         req->on_success = std::move(on_success);
         req->touches_session = true;
-        try {
-            wire::encode_query(req->out, sql);
-        } catch (const error_with_diagnostics& e) {
-            if (diag) *diag = e.get_diagnostics();
-            return post_completion(ex_, std::move(h), e.code());
-        }
-        req->command_h.swap(h);
-        enqueue(std::move(req));
+        enqueue_simple(std::move(req), sql, &request::command_h, std::move(h));
     }
 
     void start_copy_in(std::string sql, copy_source src, diagnostics* diag, copy_handler_t h)
@@ -1085,14 +1087,7 @@ public:
         req->diag = diag;
         req->source = std::move(src);
         req->exclusive = true;
-        try {
-            wire::encode_query(req->out, sql);
-        } catch (const error_with_diagnostics& e) {
-            if (diag) *diag = e.get_diagnostics();
-            return post_completion(ex_, std::move(h), e.code(), std::uint64_t{0});
-        }
-        req->copy_h.swap(h);
-        enqueue(std::move(req));
+        enqueue_simple(std::move(req), sql, &request::copy_h, std::move(h), std::uint64_t{0});
     }
 
     void start_copy_out(std::string sql, copy_sink sink, diagnostics* diag, copy_handler_t h)
@@ -1101,14 +1096,7 @@ public:
         req->k = request::kind::copy_out;
         req->diag = diag;
         req->sink = std::move(sink);
-        try {
-            wire::encode_query(req->out, sql);
-        } catch (const error_with_diagnostics& e) {
-            if (diag) *diag = e.get_diagnostics();
-            return post_completion(ex_, std::move(h), e.code(), std::uint64_t{0});
-        }
-        req->copy_h.swap(h);
-        enqueue(std::move(req));
+        enqueue_simple(std::move(req), sql, &request::copy_h, std::move(h), std::uint64_t{0});
     }
 
     /// Feeds a COPY FROM STDIN: pulls chunks from the source, sends them in ~256 KiB writes,
