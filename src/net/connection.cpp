@@ -163,7 +163,17 @@ struct request {
 
     // execute: statement-cache bookkeeping
     std::string cache_key;
-    bool first_use = false;           // this request carries Parse + Describe(portal)
+    bool first_use = false;           // this request prepares a new cached statement
+    // A new cached statement goes in two steps: Parse + Describe(statement) + Flush, then, once
+    // the server has described the result columns, Bind (binary where the types allow) +
+    // Execute + Sync. Nothing else is written in between.
+    bool describe_first = false;
+    bool described = false;           // the describe step is answered (or failed)
+    bool describe_failed = false;     // an ErrorResponse ended the describe step
+    std::string statement;            // the cached statement's name (describe_first)
+    std::vector<wire::format> result_formats;
+    bool reencode = false;            // encoded unnamed while its statement was being prepared:
+                                      // use the cached statement instead if it is ready by write time
     std::string sql;                  // kept for a transparent re-prepare
     param_list params;
     bool retried = false;
@@ -758,15 +768,22 @@ public:
 
     /// Encodes an execute request using the statement cache: a known statement costs
     /// Bind/Execute/Sync; a new one adds Parse and Describe(portal) in the same round trip.
-    error_code encode_execute(request& r)
+    static std::string statement_key(const request& r)
     {
-        r.out.clear();
-        r.first_use = false;
         std::string key;
         key.reserve(r.sql.size() + r.params.size() * 4 + 1);
         key = r.sql;
         key.push_back('\0');
         for (oid_t o : r.params.oids()) key.append(reinterpret_cast<const char*>(&o), sizeof o);
+        return key;
+    }
+
+    error_code encode_execute(request& r)
+    {
+        r.out.clear();
+        r.first_use = false;
+        r.describe_first = false;
+        std::string key = statement_key(r);
         try {
             cached_statement* st = nullptr;
             if (params_.statement_cache) {
@@ -775,7 +792,13 @@ public:
                     lru_.splice(lru_.begin(), lru_, it->second);  // most recently used first
                     st = &*it->second;
                     r.touches_session = st->touches_session;
-                    if (!st->ready) st = nullptr;  // being prepared by a request in flight: go unnamed
+                    if (!st->ready) {
+                        // Being prepared by a request in flight: encode unnamed now, and use the
+                        // statement at write time if it is ready by then (it usually is: nothing
+                        // is written behind a describing request until its columns are known).
+                        st = nullptr;
+                        r.reencode = true;
+                    }
                 } else {
                     // New statement: prepared by this request.
                     evict_if_full();
@@ -794,11 +817,19 @@ public:
                 r.results.emplace_back();
                 r.results.back().set_columns(st->columns);
                 r.in_result = true;
+            } else if (r.first_use) {
+                // Describe first, so that even the first execution gets binary results.
+                r.statement = lru_.front().name;
+                wire::encode_parse(r.out, r.statement, r.sql, r.params.oids());
+                wire::encode_describe(r.out, wire::describe_target::statement, r.statement);
+                wire::encode_flush(r.out);
+                r.describe_first = true;
+                validate_bind(r);
             } else {
-                const std::string name = r.first_use ? lru_.front().name : std::string();
-                wire::encode_parse(r.out, name, r.sql, r.params.oids());
-                // Result types are unknown until described: ask for text this once.
-                bind_and_execute(r, name, {}, /*describe=*/true);
+                // Unnamed statement (no cache, or the statement is still being prepared): one
+                // round trip, so the result types are unknown when binding: text results.
+                wire::encode_parse(r.out, "", r.sql, r.params.oids());
+                bind_and_execute(r, "", {}, /*describe=*/true);
             }
         } catch (const error_with_diagnostics& e) {
             if (r.first_use) forget_statement(key);
@@ -806,6 +837,56 @@ public:
             return e.code();
         }
         return {};
+    }
+
+    /// Checks that `r`'s Bind can be encoded (sizes, parameter count) before anything is sent.
+    static void validate_bind(const request& r)
+    {
+        std::string scratch;
+        const auto& p = r.params;
+        wire::bind_writer b(scratch, "", "", p.formats(), static_cast<std::int16_t>(p.size()));
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            auto v = p.value(i);
+            if (v) b.value(*v);
+            else b.null();
+        }
+        b.finish({});
+    }
+
+    /// The second step of a describe_first request, once its describe step is answered: Bind +
+    /// Execute + Sync, or only Sync when the describe failed or the caller has gone.
+    void encode_after_describe(request& r)
+    {
+        r.out.clear();
+        if (r.describe_failed || r.abandoned) {
+            wire::encode_sync(r.out);
+            return;
+        }
+        bind_and_execute(r, r.statement, r.result_formats);
+    }
+
+    /// Write time: a request encoded unnamed while its statement was being prepared uses the
+    /// cached statement if it is ready now (Bind only, binary results).
+    void reencode_if_ready(request& r)
+    {
+        r.reencode = false;
+        if (!params_.statement_cache) return;
+        auto it = cache_index_.find(statement_key(r));
+        if (it == cache_index_.end() || !it->second->ready) return;  // keep the unnamed encoding
+        const cached_statement& st = *it->second;
+        lru_.splice(lru_.begin(), lru_, it->second);
+        std::string saved;
+        saved.swap(r.out);
+        try {
+            bind_and_execute(r, st.name, st.result_formats);
+        } catch (const error_with_diagnostics&) {
+            r.out.swap(saved);  // cannot happen (the same Bind encoded before); keep the unnamed form
+            return;
+        }
+        r.results.clear();
+        r.results.emplace_back();
+        r.results.back().set_columns(st.columns);
+        r.in_result = true;
     }
 
     void bind_and_execute(request& r, std::string_view statement, std::span<const wire::format> result_formats, bool describe = false)
@@ -959,7 +1040,8 @@ public:
         // connection is closed (a dead network never leaves the connection hanging).
         const bool is_head = it == pending_.begin();
         const bool last_written = std::next(it) == pending_.end() || !(*std::next(it))->written;
-        const bool send_cancel = is_head && last_written && !cancel_in_progress_;
+        // A request in its describe step is not executing: it just ends with Sync (never executed).
+        const bool send_cancel = is_head && last_written && !cancel_in_progress_ && req.get() != describing_;
         req->ec = asio::error::operation_aborted;
         if (req->diag)
             req->diag->assign_client(send_cancel ? "the query was cancelled; a cancel request was sent to the server"
@@ -1224,7 +1306,7 @@ public:
     {
         if (state_ != state::ready) return;
         auto self = shared_from_this();
-        if (!writing_ && !hold_writes_ && has_unwritten()) {
+        if (!writing_ && !hold_writes_ && has_writable()) {
             writing_ = true;
             asio::co_spawn(ex_, [self]() { return self->write_loop(); }, asio::detached);
         }
@@ -1235,23 +1317,39 @@ public:
     }
 
     bool has_unwritten() const noexcept { return !pending_.empty() && !pending_.back()->written; }
+    /// Something to write: an unwritten request, or the second step of a described request.
+    bool has_writable() const noexcept { return has_unwritten() || (describing_ && describing_->described); }
     bool has_written() const noexcept { return !pending_.empty() && pending_.front()->written; }
 
     asio::awaitable<void> write_loop()
     {
         std::vector<std::shared_ptr<request>> batch;
         std::vector<asio::const_buffer> bufs;
-        while (state_ == state::ready && !hold_writes_ && has_unwritten()) {
+        while (state_ == state::ready && !hold_writes_ && has_writable()) {
             batch.clear();
             bufs.clear();
             for (auto& r : pending_) {
                 if (r->written) {
+                    if (r.get() == describing_) {
+                        // Its columns are needed for the Bind: nothing goes behind it until then.
+                        if (!r->described) break;
+                        encode_after_describe(*r);
+                        describing_ = nullptr;
+                        bufs.push_back(asio::buffer(r->out));
+                        batch.push_back(r);
+                        continue;
+                    }
                     if (r->exclusive) break;  // a COPY FROM STDIN in progress owns the wire
                     continue;
                 }
+                if (r->reencode) reencode_if_ready(*r);
                 r->written = true;
                 bufs.push_back(asio::buffer(r->out));
                 batch.push_back(r);
+                if (r->describe_first) {
+                    describing_ = r.get();
+                    break;
+                }
                 if (r->exclusive) break;
             }
             if (batch.empty()) break;
@@ -1269,6 +1367,7 @@ public:
                 break;
             }
             for (auto& r : batch) {
+                if (r.get() == describing_) continue;  // (its second step is encoded into out later)
                 r->out.clear();
                 r->out.shrink_to_fit();
             }
@@ -1337,10 +1436,16 @@ public:
         if (pending_.empty() || !pending_.front()->written) return make_error_code(errc::unexpected_message);
         request& r = *pending_.front();
         switch (m.type) {
+        case wire::msg::no_data:
+            if (&r == describing_ && !r.described) {
+                if (auto ec = wire::parse_empty(m.body)) return ec;
+                on_described(r, {});
+                return {};
+            }
+            [[fallthrough]];
         case wire::msg::parse_complete:
         case wire::msg::bind_complete:
         case wire::msg::close_complete:
-        case wire::msg::no_data:
         case wire::msg::portal_suspended:
             return wire::parse_empty(m.body);
         case wire::msg::parameter_description: {
@@ -1350,6 +1455,10 @@ public:
         case wire::msg::row_description: {
             wire::row_description rd;
             if (auto ec = wire::parse_row_description(m.body, rd)) return ec;
+            if (&r == describing_ && !r.described) {
+                on_described(r, to_columns(rd));
+                return {};
+            }
             if (r.k == request::kind::simple || r.results.empty()) r.results.emplace_back();
             r.results.back().set_columns(to_columns(rd));
             r.in_result = true;
@@ -1384,6 +1493,12 @@ public:
                 r.server = std::move(f);
             }
             r.in_result = false;
+            if (&r == describing_ && !r.described) {
+                // Parse failed: the server skips everything up to Sync, which is all we send next.
+                r.describe_failed = true;
+                r.described = true;
+                kick();
+            }
             return {};
         }
         case wire::msg::copy_in_response: {
@@ -1429,6 +1544,31 @@ public:
         }
     }
 
+    /// The describe step of `r` is answered: its columns, with the formats we will ask for,
+    /// go into the cache (the statement is ready for others) and into r's result.
+    void on_described(request& r, std::vector<column> cols)
+    {
+        r.result_formats.clear();
+        r.result_formats.reserve(cols.size());
+        for (auto& c : cols) {
+            c.format = preferred_format(c.type_oid);
+            r.result_formats.push_back(c.format);
+        }
+        auto it = cache_index_.find(r.cache_key);
+        if (it != cache_index_.end()) {
+            auto& st = *it->second;
+            st.columns = cols;
+            st.result_formats = r.result_formats;
+            st.ready = true;
+        }
+        r.results.clear();
+        r.results.emplace_back();
+        r.results.back().set_columns(std::move(cols));
+        r.in_result = true;
+        r.described = true;
+        kick();
+    }
+
     void finish(const std::shared_ptr<request>& req)
     {
         request& r = *req;
@@ -1440,25 +1580,12 @@ public:
         if (r.k == request::kind::execute) {
             const std::string sqlstate = r.ec ? sqlstate_of(r.ec) : std::string();
             if (r.first_use) {
+                // Described: the statement was made ready then (an error while executing it
+                // keeps it). Not described: Parse failed, or the connection broke first.
                 auto it = cache_index_.find(r.cache_key);
-                if (it != cache_index_.end()) {
-                    if (r.ec) {
-                        // Parse may have failed: forget it; if it succeeded, the statement is closed lazily.
-                        pending_closes_.push_back(it->second->name);
-                        forget_statement(r.cache_key);
-                    } else if (!r.results.empty()) {
-                        auto& st = *it->second;
-                        st.columns = r.results.back().columns();
-                        st.result_formats.clear();
-                        for (auto& c : st.columns) {
-                            c.format = preferred_format(c.type_oid);
-                            st.result_formats.push_back(c.format);
-                        }
-                        st.ready = true;
-                    } else {
-                        // No row description (statement returns no rows): nothing to decode.
-                        it->second->ready = true;
-                    }
+                if (it != cache_index_.end() && !it->second->ready) {
+                    pending_closes_.push_back(it->second->name);  // harmless if Parse failed
+                    forget_statement(r.cache_key);
                 }
             } else if (sqlstate == "0A000" || sqlstate == "26000") {
                 // The cached plan changed result type (DDL) or the statement is gone (DISCARD/DEALLOCATE):
@@ -1511,9 +1638,7 @@ public:
 
     void invalidate_statement_for(const request& r)
     {
-        std::string key = r.sql;
-        key.push_back('\0');
-        for (oid_t o : r.params.oids()) key.append(reinterpret_cast<const char*>(&o), sizeof o);
+        const std::string key = statement_key(r);
         auto it = cache_index_.find(key);
         if (it != cache_index_.end()) {
             pending_closes_.push_back(it->second->name);
@@ -1531,6 +1656,7 @@ public:
         if (cancel_side_) cancel_side_->close();
         draining_.clear();
         if (drain_timer_) drain_timer_->cancel();
+        describing_ = nullptr;
         auto pending = std::move(pending_);
         pending_.clear();
         pending_count_.store(pending_.size(), std::memory_order_release);
@@ -1616,6 +1742,7 @@ public:
     bool writing_ = false;
     bool reading_ = false;
     bool hold_writes_ = false;
+    request* describing_ = nullptr;  // written its describe step, second step not yet written
     bool cancel_in_progress_ = false;
     bool cancel_target_done_ = false;
     bool cancel_conn_done_ = false;

@@ -45,9 +45,10 @@ TEST(query, extended_query_binds_parameters_and_decodes_binary)
         bytes[1] = std::byte{255};
         auto params = make_params(41, std::string("hi"), std::int64_t{1} << 40, true, 2.5, bytes);
         const char* sql = "select $1::int4 + 1, $2::text || '!', $3::int8, $4::bool, $5::float8, $6::bytea";
-        // The first execution describes the statement (text results); later ones use binary.
+        // The first execution describes the statement before binding it, so even it gets
+        // binary results; later ones bind the cached statement directly.
         auto first = co_await c.async_execute(sql, params);
-        EXPECT_EQ(first.columns()[0].format, wire::format::text);
+        for (const auto& col : first.columns()) EXPECT_EQ(col.format, wire::format::binary) << col.name;
         EXPECT_EQ(first[0].get<std::int32_t>(0), 42);
         auto r = co_await c.async_execute(sql, params);
         CO_ASSERT_EQ(r.size(), 1u);
@@ -583,5 +584,109 @@ TEST(query, unnamed_statements_only_mode_for_transaction_poolers)
         EXPECT_EQ(c.cached_statements(), 0u);
         auto ps = co_await c.async_execute("select count(*) from pg_prepared_statements");
         EXPECT_EQ(ps[0].get<std::int64_t>(0), 0);  // nothing named survives on the server
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The first execution of a cached statement: Parse + Describe(statement) + Flush, then Bind with
+// binary result formats + Execute + Sync (nothing else is written in between).
+
+TEST(query, first_execution_is_binary_and_concurrent_first_uses_share_one_prepared_statement)
+{
+    run([]() -> asio::awaitable<void> {
+        auto c = co_await connect_super();
+        constexpr int n = 50;
+        std::vector<int> got(n, -1);
+        std::vector<bool> binary(n, false);
+        int done = 0, errors = 0;
+        // 50 executions of a statement the connection has never seen, all in flight at once: the
+        // first prepares it; the others are bound to it once it is described (binary results).
+        for (int i = 0; i < n; ++i) {
+            c.async_execute("select $1::int4 * 3 as v, 'x'::text as t", make_params(i), [&, i](error_code ec, result r) {
+                if (ec) ++errors;
+                else {
+                    got[i] = r[0].get<std::int32_t>(0);
+                    binary[i] = r.columns()[0].format == wire::format::binary && r.columns()[1].format == wire::format::binary;
+                }
+                ++done;
+            });
+        }
+        while (done < n) co_await sleep_for(1ms);
+        EXPECT_EQ(errors, 0);
+        for (int i = 0; i < n; ++i) {
+            EXPECT_EQ(got[i], 3 * i) << i;
+            EXPECT_TRUE(binary[i]) << "execution " << i << " did not get binary results";
+        }
+        EXPECT_EQ(c.cached_statements(), 1u);
+        auto ps = co_await c.async_execute("select count(*) from pg_prepared_statements");
+        EXPECT_EQ(ps[0].get<std::int64_t>(0), 2);  // ours, and this count(*) query itself
+    });
+}
+
+TEST(query, a_parse_error_on_first_use_fails_only_its_own_queries_and_is_not_cached)
+{
+    run([]() -> asio::awaitable<void> {
+        auto c = co_await connect_super();
+        // Three executions of a misspelt statement pipelined with good ones: each bad one gets
+        // the server's syntax error (42601), the good ones their rows, in order.
+        std::vector<std::string> outcome(6);
+        int done = 0;
+        for (int i = 0; i < 6; ++i) {
+            const bool bad = i % 2 == 0;
+            std::string sql = bad ? "selec $1::int4" : "select $1::int4 + 1";
+            c.async_execute(std::move(sql), make_params(i), [&, i](error_code ec, result r) {
+                outcome[i] = ec ? sqlstate_of(ec) : std::to_string(r[0].get<std::int32_t>(0));
+                ++done;
+            });
+        }
+        while (done < 6) co_await sleep_for(1ms);
+        EXPECT_EQ(outcome, (std::vector<std::string>{"42601", "2", "42601", "4", "42601", "6"}));
+        EXPECT_EQ(c.cached_statements(), 1u);  // only the good statement
+        diagnostics diag;
+        auto [ec, r] = co_await c.async_execute("selec 1", param_list{}, &diag, asio::as_tuple(asio::use_awaitable));
+        EXPECT_EQ(sqlstate_of(ec), "42601");
+        CO_ASSERT_TRUE(diag.server_error().has_value());
+        EXPECT_EQ(diag.server_error()->message, "syntax error at or near \"selec\"");
+        auto ok = co_await c.async_execute("select 41 + 1");
+        EXPECT_EQ(ok[0].get<std::int32_t>(0), 42);
+    });
+}
+
+TEST(query, an_execution_error_on_first_use_keeps_the_prepared_statement)
+{
+    run([]() -> asio::awaitable<void> {
+        auto c = co_await connect_super();
+        const char* sql = "select 10 / $1::int4";
+        auto [ec, r] = co_await c.async_execute(sql, make_params(0), asio::as_tuple(asio::use_awaitable));
+        EXPECT_EQ(sqlstate_of(ec), "22012");  // division_by_zero, raised while executing
+        EXPECT_EQ(c.cached_statements(), 1u);  // the statement parsed and was described: kept
+        auto ok = co_await c.async_execute(sql, make_params(5));
+        EXPECT_EQ(ok.columns()[0].format, wire::format::binary);
+        EXPECT_EQ(ok[0].get<std::int32_t>(0), 2);
+        auto ps = co_await c.async_execute("select count(*) from pg_prepared_statements where statement like 'select 10 /%'");
+        EXPECT_EQ(ps[0].get<std::int64_t>(0), 1);
+    });
+}
+
+TEST(query, cancelling_first_executions_at_each_point_never_leaks_57014_or_a_stale_statement)
+{
+    run([]() -> asio::awaitable<void> {
+        auto c = co_await connect_super();
+        // Every iteration is a new statement, so the cancel lands before the describe step is
+        // written, while it is answered, between the two steps, or while the query runs.
+        for (int delay = 0; delay < 30; ++delay) {
+            asio::cancellation_signal sig;
+            bool finished = false;
+            const std::string sql = "select pg_sleep(0.002), " + std::to_string(delay) + " as k";
+            c.async_execute(sql, param_list{}, asio::bind_cancellation_slot(sig.slot(), [&](error_code, result) { finished = true; }));
+            for (int i = 0; i < delay; ++i) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+            sig.emit(asio::cancellation_type::terminal);
+            while (!finished) co_await sleep_for(1ms);
+            auto r = co_await c.async_execute("select $1::int4", make_params(delay));
+            EXPECT_EQ(r[0].get<std::int32_t>(0), delay);
+            // The cancelled statement, run again, works whether or not it was prepared.
+            auto again = co_await c.async_execute(sql);
+            EXPECT_EQ(again[0].get<std::int32_t>(1), delay);
+        }
     });
 }

@@ -5,8 +5,10 @@
 //   (a) what we send is what the server stores: the parameter goes out (binary for the types
 //       with a binary codec), and the server's own `$1::type::text` must equal the literal;
 //   (b) what we decode is what the server sent: `select 'literal'::type` decodes to the
-//       expected C++ value on the first execution (text results: the statement is described
-//       then) and on the second (binary results for the types binary_result_supported() lists).
+//       expected C++ value in text format (pass 0, on a twin connection without the statement
+//       cache: unnamed statements are bound before their result types are known, so they ask
+//       for text) and in binary (pass 1, the default connection: binary from the first
+//       execution for the types binary_result_supported() lists).
 // The parameter echoed back (`select $1::type`) must also decode to the value we sent.
 #include "fixture.hpp"
 
@@ -33,6 +35,23 @@ using namespace std::chrono;
 using namespace std::chrono_literals;
 
 namespace tt {
+
+/// The default connection (binary results) with a text-results twin on the same server.
+struct dual : connection {
+    dual(connection bin, connection txt) : connection(std::move(bin)), text(std::move(txt)) {}
+    connection text;  ///< statement_cache = false: unnamed statements, text results
+};
+
+asio::awaitable<dual> connect_dual()
+{
+    auto bin = co_await connect_super();
+    connection_params text_params;
+    text_params.statement_cache = false;
+    connection txt(co_await asio::this_coro::executor, text_params);
+    const std::string conninfo = url("", "", "sslmode=disable");
+    co_await txt.async_connect(conninfo);
+    co_return dual(std::move(bin), std::move(txt));
+}
 
 enum class mood { sad, ok, happy };
 
@@ -109,8 +128,9 @@ template <class T> std::string show(const T& v)
     return s;
 }
 
-/// (b) `select <expr>` decodes to `expected` on the first (text) and second (binary or text) run.
-// Every statement text is made unique so that its first execution is the describing (text) one.
+/// (b) `select <expr>` decodes to `expected` in text (pass 0, the text twin) and in `second`
+/// (pass 1, the default connection's first execution: binary, or text for types without a
+/// binary decoder). Statement texts are made unique so that pass 1 is always a first execution.
 std::string unique_sql(std::string_view body)
 {
     static int n = 0;
@@ -118,31 +138,33 @@ std::string unique_sql(std::string_view body)
 }
 
 template <class T>
-asio::awaitable<void> expect_decodes(connection& c, std::string expr, T expected, format second = format::binary)
+asio::awaitable<void> expect_decodes(tt::dual& c, std::string expr, T expected, format second = format::binary)
 {
     const std::string sql = unique_sql("select " + expr + " as v");
     for (int pass = 0; pass < 2; ++pass) {
-        auto r = co_await c.async_execute(sql);
+        connection& on = pass == 0 ? c.text : c;
+        auto r = co_await on.async_execute(sql);
         CO_ASSERT_EQ(r.size(), 1u);
         EXPECT_EQ(r.columns().at(0).format, pass == 0 ? format::text : second) << sql;
         try {
             const T got = r[0].template get<T>(0);
             EXPECT_TRUE(same_value(got, expected))
-                << show(sql.substr(0, 200)) << (pass == 0 ? " (text)" : " (second run)") << "\n  got:      " << show(got)
+                << show(sql.substr(0, 200)) << (pass == 0 ? " (text)" : " (default connection)") << "\n  got:      " << show(got)
                 << "\n  expected: " << show(expected);
         } catch (const error_with_diagnostics& e) {
-            ADD_FAILURE() << sql.substr(0, 200) << (pass == 0 ? " (text)" : " (second run)") << " threw: " << e.what();
+            ADD_FAILURE() << sql.substr(0, 200) << (pass == 0 ? " (text)" : " (default connection)") << " threw: " << e.what();
         }
     }
 }
 
 /// (a) `value` sent as $1 is stored as `text`: the server's `$1::type::text` equals it.
 template <class T>
-asio::awaitable<void> expect_text_of(connection& c, T value, std::string type, std::string text)
+asio::awaitable<void> expect_text_of(tt::dual& c, T value, std::string type, std::string text)
 {
     const std::string as_text = "select $1::" + type + "::text";
     for (int pass = 0; pass < 2; ++pass) {
-        auto r = co_await c.async_execute(as_text, make_params(value));
+        connection& on = pass == 0 ? c.text : c;
+        auto r = co_await on.async_execute(as_text, make_params(value));
         CO_ASSERT_EQ(r.size(), 1u);
         EXPECT_EQ(r[0].template get<std::string>(0), text) << as_text << " with " << show(value);
     }
@@ -150,12 +172,13 @@ asio::awaitable<void> expect_text_of(connection& c, T value, std::string type, s
 
 /// (a) and the value echoed back (`select $1::type`) decodes to `value` again.
 template <class T>
-asio::awaitable<void> expect_stores(connection& c, T value, std::string type, std::string text)
+asio::awaitable<void> expect_stores(tt::dual& c, T value, std::string type, std::string text)
 {
     co_await expect_text_of(c, value, type, text);
     const std::string echo = "select $1::" + type;
     for (int pass = 0; pass < 2; ++pass) {
-        auto e = co_await c.async_execute(echo, make_params(value));
+        connection& on = pass == 0 ? c.text : c;
+        auto e = co_await on.async_execute(echo, make_params(value));
         try {
             const T got = e[0].template get<T>(0);
             EXPECT_TRUE(same_value(got, value)) << echo << " (" << (e.columns()[0].format == format::binary ? "binary" : "text")
@@ -169,7 +192,7 @@ asio::awaitable<void> expect_stores(connection& c, T value, std::string type, st
 /// Both: `value` ⇄ `'text'::type`. `stored` is the server's `::text` when it differs from the
 /// literal (inet's text() always shows the mask).
 template <class T>
-asio::awaitable<void> round_trip(connection& c, T value, std::string type, std::string text,
+asio::awaitable<void> round_trip(tt::dual& c, T value, std::string type, std::string text,
                                  format second = format::binary, std::string stored = {})
 {
     co_await expect_stores(c, value, type, stored.empty() ? text : stored);
@@ -179,14 +202,15 @@ asio::awaitable<void> round_trip(connection& c, T value, std::string type, std::
 /// `select <expr>` read as T fails with `code` and exactly `message` (`binary_message` on the
 /// second run, when given), on both runs.
 template <class T>
-asio::awaitable<void> expect_decode_error(connection& c, std::string expr, errc code, std::string message,
+asio::awaitable<void> expect_decode_error(tt::dual& c, std::string expr, errc code, std::string message,
                                           std::string binary_message = {})
 {
     const std::string sql = unique_sql("select " + expr);
     if (binary_message.empty()) binary_message = message;
     for (int pass = 0; pass < 2; ++pass) {
         if (pass == 1) message = binary_message;
-        auto r = co_await c.async_execute(sql);
+        connection& on = pass == 0 ? c.text : c;
+        auto r = co_await on.async_execute(sql);
         try {
             (void)r[0].template get<T>(0);
             ADD_FAILURE() << sql << ": expected " << message;
@@ -246,7 +270,7 @@ TEST(types_binary_formats, the_types_layer_lists_exactly_the_types_it_decodes_in
 TEST(types_round_trip, integers_at_their_limits)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         co_await round_trip(c, std::numeric_limits<std::int16_t>::min(), "int2", "-32768");
         co_await round_trip(c, std::numeric_limits<std::int16_t>::max(), "int2", "32767");
         co_await round_trip(c, static_cast<std::int16_t>(0), "int2", "0");
@@ -266,7 +290,7 @@ TEST(types_round_trip, integers_at_their_limits)
         // does not read (the user sees why).
         {
             const std::string sql = unique_sql("select 'pg_class'::regclass as r");
-            auto t = co_await c.async_execute(sql);
+            auto t = co_await c.text.async_execute(sql);
             try {
                 (void)t[0].get<std::uint32_t>(0);
                 ADD_FAILURE() << "regclass in text format read as an OID";
@@ -284,7 +308,7 @@ TEST(types_round_trip, integers_at_their_limits)
 TEST(types_round_trip, floats_with_nan_infinities_and_negative_zero)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         const double inf = std::numeric_limits<double>::infinity();
         co_await round_trip(c, std::numeric_limits<double>::quiet_NaN(), "float8", "NaN");
         co_await round_trip(c, inf, "float8", "Infinity");
@@ -308,7 +332,7 @@ TEST(types_round_trip, floats_with_nan_infinities_and_negative_zero)
 TEST(types_round_trip, float4_into_double_is_the_same_value_in_text_and_binary)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         // The server holds the float 0.1f (0.100000001490116...); read into double it must be
         // that value in both formats. Binary widens the float exactly; text must parse "0.1" as
         // a float first, not as the double 0.1.
@@ -319,7 +343,7 @@ TEST(types_round_trip, float4_into_double_is_the_same_value_in_text_and_binary)
 TEST(types_round_trip, numeric_exact_with_1000_digits_scales_and_special_values)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         std::string thousand_int;  // 1,000 significant digits, scale 0
         for (int i = 0; i < 100; ++i) thousand_int += "1234567890";
         thousand_int[0] = '9';
@@ -352,7 +376,7 @@ TEST(types_round_trip, numeric_exact_with_1000_digits_scales_and_special_values)
 TEST(types_round_trip, text_types_empty_unicode_outside_the_bmp_char_n_name_xml)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         const std::string emoji = "\xF0\x9F\x98\x80 \xF0\x9D\x84\x9E \xE6\x97\xA5\xE6\x9C\xAC \xC3\xA9";  // 😀 𝄞 日本 é
         co_await round_trip(c, std::string(), "text", "");
         co_await round_trip(c, emoji, "text", emoji);
@@ -394,7 +418,7 @@ TEST(types_round_trip, citext_extension_type_reads_as_string)
     bool available = false;
     std::string why;
     run([&]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         diagnostics diag;
         auto [ec, r] = co_await c.async_simple_query("create extension if not exists citext", &diag,
                                                      asio::as_tuple(asio::use_awaitable));
@@ -404,7 +428,7 @@ TEST(types_round_trip, citext_extension_type_reads_as_string)
     // citext ships with Debian's postgresql-15 (the suite's server), so its absence is a failure.
     ASSERT_TRUE(available) << "the citext extension is not installed on this server: " << why;
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         const std::string v = "M\xC3\xBCller \xF0\x9F\x98\x80";
         // citext has a user OID: results come in text format both times.
         co_await round_trip(c, v, "citext", v, format::text);
@@ -423,7 +447,7 @@ TEST(types_round_trip, citext_extension_type_reads_as_string)
 TEST(types_round_trip, bytea_empty_all_byte_values_and_one_mebibyte)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         std::vector<std::byte> empty;
         co_await round_trip(c, empty, "bytea", "\\x");
         std::vector<std::byte> all(256);
@@ -456,7 +480,7 @@ TEST(types_round_trip, bytea_empty_all_byte_values_and_one_mebibyte)
 TEST(types_round_trip, uuid)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         const std::array<std::string, 3> ids{"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "00000000-0000-0000-0000-000000000000",
                                              "ffffffff-ffff-ffff-ffff-ffffffffffff"};
         for (const auto& s : ids) co_await round_trip(c, must(uuid::parse(s), s), "uuid", s);
@@ -474,7 +498,7 @@ TEST(types_round_trip, uuid)
 TEST(types_round_trip, dates_from_4714_bc_to_5874897_ad_leap_days_1970_2038_and_infinity)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         co_await round_trip(c, date_of(-4713, 11, 24), "date", "4714-11-24 BC");  // the first day PostgreSQL has
         co_await round_trip(c, date_of(0, 12, 31), "date", "0001-12-31 BC");
         co_await round_trip(c, date_of(1, 1, 1), "date", "0001-01-01");
@@ -499,7 +523,7 @@ TEST(types_round_trip, dates_from_4714_bc_to_5874897_ad_leap_days_1970_2038_and_
 TEST(types_round_trip, timestamps_from_4714_bc_to_294247_ad_around_1970_and_2038_and_infinity)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         co_await round_trip(c, local_of(-4713, 11, 24), "timestamp", "4714-11-24 00:00:00 BC");
         co_await round_trip(c, local_of(1969, 12, 31, 23h + 59min + 59s + 999999us), "timestamp", "1969-12-31 23:59:59.999999");
         co_await round_trip(c, local_of(1970, 1, 1), "timestamp", "1970-01-01 00:00:00");
@@ -536,7 +560,7 @@ TEST(types_round_trip, timestamps_from_4714_bc_to_294247_ad_around_1970_and_2038
 TEST(types_round_trip, timestamps_past_294247_ad_are_a_clear_out_of_range_error)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         // PostgreSQL's last timestamp (294276 AD) is past what microseconds since 1970 hold in 64
         // bits (294247-01-10): the user sees value_out_of_range, never a wrapped value.
         // Text names the value; binary the raw count PostgreSQL sent.
@@ -573,7 +597,7 @@ TEST(types_round_trip, timestamps_past_294247_ad_are_a_clear_out_of_range_error)
 TEST(types_round_trip, time_timetz_and_intervals_with_months_days_and_negative_parts)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         co_await round_trip(c, microseconds(0), "time", "00:00:00");
         co_await round_trip(c, microseconds(23h + 59min + 59s + 999999us), "time", "23:59:59.999999");
         co_await round_trip(c, microseconds(24h), "time", "24:00:00");
@@ -603,7 +627,7 @@ TEST(types_round_trip, time_timetz_and_intervals_with_months_days_and_negative_p
 TEST(types_round_trip, jsonb_and_json_with_nested_objects_and_unicode)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         // jsonb normalises (key order, spacing); json keeps the text as given.
         const std::string in = R"({"z":"\u00e9\ud83d\ude00", "a": {"b": [1, 2.5, null, true, {"c": []}]}, "é": "😀"})";
         const std::string jsonb_text = R"({"a": {"b": [1, 2.5, null, true, {"c": []}]}, "z": "é😀", "é": "😀"})";
@@ -631,7 +655,7 @@ TEST(types_round_trip, jsonb_and_json_with_nested_objects_and_unicode)
 TEST(types_round_trip, inet_cidr_macaddr_and_money)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         // inet's ::text always shows the mask; its output (and our to_string) omits a full one.
         const std::array<std::pair<std::string, std::string>, 8> inets{{{"192.168.0.1", "192.168.0.1/32"},
                                                                         {"10.0.0.0/8", "10.0.0.0/8"},
@@ -664,7 +688,7 @@ TEST(types_round_trip, inet_cidr_macaddr_and_money)
 TEST(types_round_trip, enums_as_string_and_as_cpp_enum)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         co_await c.async_simple_query("drop type if exists tt_mood cascade; create type tt_mood as enum ('sad', 'ok', 'happy')");
         // Enum OIDs are user OIDs: results come in text format both times.
         co_await round_trip(c, tt::mood::happy, "tt_mood", "happy", format::text);
@@ -696,7 +720,7 @@ TEST(types_round_trip, enums_as_string_and_as_cpp_enum)
 TEST(types_round_trip, arrays_empty_with_nulls_multi_dimensional_and_with_lower_bounds)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         std::vector<std::int32_t> none;
         co_await round_trip(c, none, "int4[]", "{}");
         std::vector<std::int32_t> ints;
@@ -754,7 +778,7 @@ TEST(types_round_trip, arrays_empty_with_nulls_multi_dimensional_and_with_lower_
 TEST(types_round_trip, arrays_of_every_element_type)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         const std::string emoji = "\xF0\x9F\x98\x80";
         std::vector<std::optional<std::string>> texts;
         for (const char* s : {"a b", "NULL", "", "q\"uote", "back\\slash", "{braces},"}) texts.emplace_back(s);
@@ -842,7 +866,7 @@ TEST(types_round_trip, arrays_of_every_element_type)
 TEST(types_errors, reading_a_column_into_a_type_that_cannot_hold_it_names_column_server_type_and_cpp_type)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         // int8 into int16: never a silent truncation, even for a small value.
         co_await expect_decode_error<std::int16_t>(c, "1::int8 as big", errc::type_mismatch,
                                                    "column \"big\" of type int8 cannot be read as std::int16_t");
@@ -872,8 +896,8 @@ TEST(types_errors, reading_a_column_into_a_type_that_cannot_hold_it_names_column
 TEST(types_errors, unknown_column_names_and_indexes_and_tuple_and_struct_arity)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
-        auto r = co_await c.async_execute("select 1 as a, 'x'::text as b");
+        auto c = co_await tt::connect_dual();
+        auto r = co_await c.text.async_execute("select 1 as a, 'x'::text as b");
         const auto row = r[0];
         auto expect_error = [](auto&& fn, errc code, const std::string& msg) {
             try {
@@ -913,7 +937,7 @@ TEST(types_errors, unknown_column_names_and_indexes_and_tuple_and_struct_arity)
 TEST(types_errors, nul_byte_in_a_text_parameter_is_refused_before_anything_is_sent)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         co_await c.async_simple_query("create temp table tt_nul(s text)");
         const std::string with_nul("a\0b", 3);
         const std::string message =
@@ -963,10 +987,11 @@ TEST(types_errors, nul_byte_in_a_text_parameter_is_refused_before_anything_is_se
 TEST(types_rows, rows_into_tuples_structured_bindings_and_aggregate_structs)
 {
     run([]() -> asio::awaitable<void> {
-        auto c = co_await connect_super();
+        auto c = co_await tt::connect_dual();
         const char* sql = "select * from (values (1, 'ann'::text, 2.5::float8), (2, 'bob', null)) as t(id, name, score) order by id";
         for (int pass = 0; pass < 2; ++pass) {
-            auto r = co_await c.async_execute(sql);
+            connection& on = pass == 0 ? c.text : c;
+            auto r = co_await on.async_execute(sql);
             EXPECT_EQ(r.columns()[2].format, pass == 0 ? format::text : format::binary);
             CO_ASSERT_EQ(r.size(), 2u);
             auto [id, name, score] = r[0].as<std::int32_t, std::string, std::optional<double>>();
