@@ -759,6 +759,15 @@ TEST(types_round_trip, arrays_empty_with_nulls_multi_dimensional_and_with_lower_
         shifted.lower_bounds = {0};
         shifted.elements = {std::string("x"), std::nullopt, std::string("a b")};
         co_await round_trip(c, shifted, "text[]", "[0:2]={x,NULL,\"a b\"}");
+        // ... and refused clearly by std::vector, whose indexes would silently shift by one.
+        co_await expect_decode_error<std::vector<std::optional<std::string>>>(
+            c, "'[0:2]={x,NULL,y}'::text[] as a", errc::type_mismatch,
+            "column \"a\" of type text[] cannot be read as std::vector<std::optional<std::string>>: the array starts at "
+            "index 0, not 1; read it as sleet::pg_array to keep its lower bound");
+        co_await expect_decode_error<std::vector<std::int32_t>>(
+            c, "'[-3:-2]={7,8}'::int4[] as a", errc::type_mismatch,
+            "column \"a\" of type int4[] cannot be read as std::vector<std::int32_t>: the array starts at index -3, not 1; "
+            "read it as sleet::pg_array to keep its lower bound");
         pg_array<std::int32_t> neg;
         neg.dims = {2, 1};
         neg.lower_bounds = {-5, 3};

@@ -228,7 +228,8 @@ constexpr bool reads_any_text_v = [] {
 /// std::int32_t); otherwise a text literal with OID 0 (std::vector<std::string> works with
 /// `= ANY($1)` against any column type). Reading: binary or text, from an array whose element
 /// type T accepts. A NULL element into a non-optional T is errc::null_value; an array of more
-/// than one dimension is errc::type_mismatch (read it as sleet::pg_array<T>).
+/// than one dimension, or whose lower bound is not 1, is errc::type_mismatch (read it as
+/// sleet::pg_array<T>, which keeps both).
 template <class E>
 struct pg_type<std::vector<E>, std::enable_if_t<detail::array_element_ok_v<E>>> {
     using U = typename detail::array_elem<E>::type;
@@ -253,6 +254,11 @@ struct pg_type<std::vector<E>, std::enable_if_t<detail::array_element_ok_v<E>>> 
             return detail::decode_fail(d, errc::type_mismatch,
                                        "the array has " + std::to_string(dims.size()) +
                                            " dimensions; read it as sleet::pg_array");
+        // Indexes would shift silently: refuse, and say where to keep the bound.
+        if (!lbounds.empty() && lbounds[0] != 1)
+            return detail::decode_fail(d, errc::type_mismatch,
+                                       "the array starts at index " + std::to_string(lbounds[0]) +
+                                           ", not 1; read it as sleet::pg_array to keep its lower bound");
         return {};
     }
 };

@@ -114,6 +114,11 @@ TEST(types_array, text_literals_as_the_server_prints_them)
     EXPECT_EQ(lb.lower_bounds, (std::vector<std::int32_t>{0}));
     EXPECT_EQ(txt(lb), R"([0:1]={"1","2"})");
     EXPECT_EQ(from_txt<pg_array<std::int32_t>>(txt(lb), oid::int4_array), lb);
+    // std::vector would shift every index by one: refused, with where to read it instead.
+    auto shifted = decode_err<std::vector<std::int32_t>>(std::string_view("[0:1]={1,2}"), oid::int4_array, format::text, "a");
+    EXPECT_EQ(shifted.ec, make_error_code(errc::type_mismatch));
+    EXPECT_EQ(shifted.message, "column \"a\" of type int4[] cannot be read as std::vector<std::int32_t>: the array starts "
+                               "at index 0, not 1; read it as sleet::pg_array to keep its lower bound");
     // Dates inside an array are decoded by the date codec.
     auto days = from_txt<std::vector<std::chrono::sys_days>>("{2024-02-29,infinity}", 1182);
     ASSERT_EQ(days.size(), 2u);
