@@ -286,6 +286,11 @@ public:
     void set_notice_handler(notice_handler h);
     /// Number of statements in the prepared-statement cache.
     std::size_t cached_statements() const noexcept;
+    /// Number of catalog lookups this connection has made for user and extension types (names
+    /// declared by `pg_type<T>::type_name`, and result types outside the built-in table). Each
+    /// type is looked up once per connection; the cache is dropped after DISCARD ALL and after
+    /// an "undefined object" error (42704, e.g. a type dropped and created again).
+    std::size_t type_lookups() const noexcept;
     /// True once a statement may have left state in the session that outlives it: SET/RESET
     /// (incl. SET ROLE), LISTEN, CREATE TABLE (temp tables), DECLARE, PREPARE, LOAD, or SQL that
     /// mentions advisory locks, set_config or temp. Conservative: a pool resets the session

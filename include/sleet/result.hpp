@@ -35,6 +35,9 @@ struct column {
     std::int16_t type_size = 0;
     std::int32_t type_modifier = 0;
     wire::format format = wire::format::text;
+    /// The server's name of a type outside the built-in table ("public.mood"), once the
+    /// connection has looked it up; empty otherwise (see column_info::type_name).
+    std::string type_name;
 };
 
 class result;

@@ -164,14 +164,18 @@ struct request {
     // execute: statement-cache bookkeeping
     std::string cache_key;
     bool first_use = false;           // this request prepares a new cached statement
-    // A new cached statement goes in two steps: Parse + Describe(statement) + Flush, then, once
-    // the server has described the result columns, Bind (binary where the types allow) +
-    // Execute + Sync. Nothing else is written in between.
-    bool describe_first = false;
-    bool described = false;           // the describe step is answered (or failed)
-    bool describe_failed = false;     // an ErrorResponse ended the describe step
-    std::string statement;            // the cached statement's name (describe_first)
+    // A new cached statement goes in steps, each ending with Flush, and nothing else is written
+    // in between: [look up the declared type names of its parameters] -> Parse + Describe
+    // (statement) -> [look up result types the connection does not know yet] -> Bind (binary
+    // where the types allow) + Execute + Sync.
+    enum class step : std::uint8_t { none, lookup_names, describe, lookup_oids };
+    step current = step::none;        // the step written (or to be written) and not yet answered
+    bool step_done = false;           // the current step is answered (or failed)
+    bool step_failed = false;         // an ErrorResponse ended a step: only Sync follows
+    std::string statement;            // the cached statement's name
+    std::vector<column> described;    // the statement's columns, from its describe step
     std::vector<wire::format> result_formats;
+    std::vector<std::string> lookup_names;  // declared type names asked in a lookup_names step
     bool reencode = false;            // encoded unnamed while its statement was being prepared:
                                       // use the cached statement instead if it is ready by write time
     std::string sql;                  // kept for a transparent re-prepare
@@ -782,7 +786,7 @@ public:
     {
         r.out.clear();
         r.first_use = false;
-        r.describe_first = false;
+        r.current = request::step::none;
         std::string key = statement_key(r);
         try {
             cached_statement* st = nullptr;
@@ -820,11 +824,9 @@ public:
             } else if (r.first_use) {
                 // Describe first, so that even the first execution gets binary results.
                 r.statement = lru_.front().name;
-                wire::encode_parse(r.out, r.statement, r.sql, r.params.oids());
-                wire::encode_describe(r.out, wire::describe_target::statement, r.statement);
-                wire::encode_flush(r.out);
-                r.describe_first = true;
                 validate_bind(r);
+                if (has_unresolved_type_names(r.params)) encode_lookup(r, {}, r.params.type_names());
+                else encode_describe_step(r);
             } else {
                 // Unnamed statement (no cache, or the statement is still being prepared): one
                 // round trip, so the result types are unknown when binding: text results.
@@ -853,16 +855,124 @@ public:
         b.finish({});
     }
 
-    /// The second step of a describe_first request, once its describe step is answered: Bind +
-    /// Execute + Sync, or only Sync when the describe failed or the caller has gone.
-    void encode_after_describe(request& r)
+    // ---- the steps of a new cached statement -------------------------------------------------
+
+    /// Parse with the parameter OIDs, user types' names resolved, + Describe(statement) + Flush.
+    void encode_describe_step(request& r)
+    {
+        std::vector<oid_t> oids(r.params.oids().begin(), r.params.oids().end());
+        const auto names = r.params.type_names();
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            if (names[i].empty() || oids[i] != 0) continue;
+            auto it = type_oids_by_name_.find(std::string(names[i]));
+            if (it != type_oids_by_name_.end()) oids[i] = it->second;  // 0 if the type does not exist
+        }
+        wire::encode_parse(r.out, r.statement, r.sql, oids);
+        wire::encode_describe(r.out, wire::describe_target::statement, r.statement);
+        wire::encode_flush(r.out);
+        r.current = request::step::describe;
+    }
+
+    bool has_unresolved_type_names(const param_list& p) const
+    {
+        for (auto n : p.type_names())
+            if (!n.empty() && !type_oids_by_name_.contains(std::string(n))) return true;
+        return false;
+    }
+
+    /// One catalog query (unnamed statement, text results) that names the given type OIDs and
+    /// resolves the given declared type names; answered by rows of (oid, qualified name, the
+    /// declared name it resolves or NULL). Runs between the steps of a new statement, once per
+    /// connection for each type.
+    void encode_lookup(request& r, std::span<const oid_t> oids, std::span<const std::string_view> names)
+    {
+        static constexpr std::string_view sql =
+            "select t.oid, case when e.oid is null then tn.nspname || '.' || t.typname "
+            "else en.nspname || '.' || e.typname || '[]' end, q.n "
+            "from pg_catalog.pg_type t join pg_catalog.pg_namespace tn on tn.oid = t.typnamespace "
+            "left join pg_catalog.pg_type e on e.oid = t.typelem and t.typcategory = 'A' "
+            "left join pg_catalog.pg_namespace en on en.oid = e.typnamespace "
+            "left join (select u.n, pg_catalog.to_regtype(u.n) as o from pg_catalog.unnest($2::text[]) as u(n)) q "
+            "on q.o = t.oid where t.oid = any($1::oid[]) or q.n is not null";
+        std::string oid_list = "{", name_list = "{";
+        for (oid_t o : oids) {
+            if (oid_list.size() > 1) oid_list += ',';
+            oid_list += std::to_string(o);
+        }
+        r.lookup_names.clear();
+        for (auto n : names) {
+            if (n.empty() || type_oids_by_name_.contains(std::string(n))) continue;
+            r.lookup_names.emplace_back(n);
+            if (name_list.size() > 1) name_list += ',';
+            name_list += '"';
+            for (char c : n) {
+                if (c == '"' || c == '\\') name_list += '\\';
+                name_list += c;
+            }
+            name_list += '"';
+        }
+        oid_list += '}';
+        name_list += '}';
+        static constexpr oid_t param_oids[] = {1028 /* oid[] */, 1009 /* text[] */};
+        static constexpr wire::format text_formats[] = {wire::format::text, wire::format::text};
+        wire::encode_parse(r.out, "", sql, param_oids);
+        wire::bind_writer b(r.out, "", "", text_formats, 2);
+        b.value(oid_list);
+        b.value(name_list);
+        b.finish({});
+        wire::encode_execute(r.out, "", 0);
+        wire::encode_flush(r.out);
+        r.current = oids.empty() ? request::step::lookup_names : request::step::lookup_oids;
+        ++type_lookups_;
+    }
+
+    /// A catalog row: (oid, "schema.name" or "schema.elem[]", declared name or NULL).
+    error_code on_lookup_row(std::string_view body)
+    {
+        wire::data_row_view row;
+        if (auto ec = wire::parse_data_row(body, row)) return ec;
+        std::vector<std::optional<std::string_view>> v;
+        if (auto ec = row.values(v)) return ec;
+        if (v.size() != 3 || !v[0] || !v[1]) return make_error_code(errc::unexpected_message);
+        oid_t o = 0;
+        for (char c : *v[0]) o = o * 10 + static_cast<oid_t>(c - '0');
+        type_names_by_oid_[o] = std::string(*v[1]);
+        if (v[2]) type_oids_by_name_[std::string(*v[2])] = o;
+        return {};
+    }
+
+    /// The next step once the current one is answered. Returns false when the request has no
+    /// more steps (Bind + Execute + Sync, or only Sync after a failure or when the caller left).
+    bool encode_next_step(request& r)
     {
         r.out.clear();
-        if (r.describe_failed || r.abandoned) {
+        r.step_done = false;
+        const auto done = r.current;
+        r.current = request::step::none;
+        if (r.step_failed || r.abandoned) {
             wire::encode_sync(r.out);
-            return;
+            return false;
         }
+        if (done == request::step::lookup_names) {
+            for (const auto& n : r.lookup_names) type_oids_by_name_.try_emplace(n, 0);  // not in this database
+            encode_describe_step(r);
+            return true;
+        }
+        if (done == request::step::describe) {
+            std::vector<oid_t> unknown;
+            for (const auto& c : r.described)
+                if (!type_names_by_oid_.contains(c.type_oid) && type_name_of(c.type_oid).starts_with("oid ") &&
+                    std::find(unknown.begin(), unknown.end(), c.type_oid) == unknown.end())
+                    unknown.push_back(c.type_oid);
+            if (!unknown.empty()) {
+                for (oid_t o : unknown) type_names_by_oid_.try_emplace(o);  // asked once, even if not found
+                encode_lookup(r, unknown, {});
+                return true;
+            }
+        }
+        on_described(r);
         bind_and_execute(r, r.statement, r.result_formats);
+        return false;
     }
 
     /// Write time: a request encoded unnamed while its statement was being prepared uses the
@@ -1318,7 +1428,7 @@ public:
 
     bool has_unwritten() const noexcept { return !pending_.empty() && !pending_.back()->written; }
     /// Something to write: an unwritten request, or the second step of a described request.
-    bool has_writable() const noexcept { return has_unwritten() || (describing_ && describing_->described); }
+    bool has_writable() const noexcept { return has_unwritten() || (describing_ && describing_->step_done); }
     bool has_written() const noexcept { return !pending_.empty() && pending_.front()->written; }
 
     asio::awaitable<void> write_loop()
@@ -1332,11 +1442,12 @@ public:
                 if (r->written) {
                     if (r.get() == describing_) {
                         // Its columns are needed for the Bind: nothing goes behind it until then.
-                        if (!r->described) break;
-                        encode_after_describe(*r);
-                        describing_ = nullptr;
+                        if (!r->step_done) break;
+                        const bool more = encode_next_step(*r);
                         bufs.push_back(asio::buffer(r->out));
                         batch.push_back(r);
+                        if (more) break;
+                        describing_ = nullptr;
                         continue;
                     }
                     if (r->exclusive) break;  // a COPY FROM STDIN in progress owns the wire
@@ -1346,7 +1457,7 @@ public:
                 r->written = true;
                 bufs.push_back(asio::buffer(r->out));
                 batch.push_back(r);
-                if (r->describe_first) {
+                if (r->current != request::step::none) {
                     describing_ = r.get();
                     break;
                 }
@@ -1435,11 +1546,20 @@ public:
         }
         if (pending_.empty() || !pending_.front()->written) return make_error_code(errc::unexpected_message);
         request& r = *pending_.front();
+        if (&r == describing_ && !r.step_done &&
+            (r.current == request::step::lookup_names || r.current == request::step::lookup_oids)) {
+            if (m.type == wire::msg::data_row) return on_lookup_row(m.body);
+            if (m.type == wire::msg::command_complete) {
+                step_answered(r);
+                return {};
+            }
+        }
         switch (m.type) {
         case wire::msg::no_data:
-            if (&r == describing_ && !r.described) {
+            if (&r == describing_ && r.current == request::step::describe && !r.step_done) {
                 if (auto ec = wire::parse_empty(m.body)) return ec;
-                on_described(r, {});
+                r.described.clear();
+                step_answered(r);
                 return {};
             }
             [[fallthrough]];
@@ -1455,12 +1575,13 @@ public:
         case wire::msg::row_description: {
             wire::row_description rd;
             if (auto ec = wire::parse_row_description(m.body, rd)) return ec;
-            if (&r == describing_ && !r.described) {
-                on_described(r, to_columns(rd));
+            if (&r == describing_ && r.current == request::step::describe && !r.step_done) {
+                r.described = to_columns(rd);
+                step_answered(r);
                 return {};
             }
             if (r.k == request::kind::simple || r.results.empty()) r.results.emplace_back();
-            r.results.back().set_columns(to_columns(rd));
+            r.results.back().set_columns(name_types(to_columns(rd)));
             r.in_result = true;
             return {};
         }
@@ -1493,11 +1614,11 @@ public:
                 r.server = std::move(f);
             }
             r.in_result = false;
-            if (&r == describing_ && !r.described) {
-                // Parse failed: the server skips everything up to Sync, which is all we send next.
-                r.describe_failed = true;
-                r.described = true;
-                kick();
+            if (&r == describing_ && !r.step_done) {
+                // A step failed (Parse, or the catalog lookup): the server skips everything up
+                // to Sync, which is all we send next.
+                r.step_failed = true;
+                step_answered(r);
             }
             return {};
         }
@@ -1544,10 +1665,34 @@ public:
         }
     }
 
-    /// The describe step of `r` is answered: its columns, with the formats we will ask for,
-    /// go into the cache (the statement is ready for others) and into r's result.
-    void on_described(request& r, std::vector<column> cols)
+    void forget_types()
     {
+        type_names_by_oid_.clear();
+        type_oids_by_name_.clear();
+    }
+
+    void step_answered(request& r)
+    {
+        r.step_done = true;
+        kick();
+    }
+
+    /// Column types outside the built-in table get the names the connection has looked up.
+    std::vector<column> name_types(std::vector<column> cols) const
+    {
+        if (type_names_by_oid_.empty()) return cols;
+        for (auto& c : cols) {
+            auto it = type_names_by_oid_.find(c.type_oid);
+            if (it != type_names_by_oid_.end()) c.type_name = it->second;
+        }
+        return cols;
+    }
+
+    /// The statement of `r` is described (and its types named): its columns, with the formats
+    /// we ask for, go into the cache (the statement is ready for others) and into r's result.
+    void on_described(request& r)
+    {
+        std::vector<column> cols = name_types(std::move(r.described));
         r.result_formats.clear();
         r.result_formats.reserve(cols.size());
         for (auto& c : cols) {
@@ -1565,8 +1710,6 @@ public:
         r.results.emplace_back();
         r.results.back().set_columns(std::move(cols));
         r.in_result = true;
-        r.described = true;
-        kick();
     }
 
     void finish(const std::shared_ptr<request>& req)
@@ -1577,8 +1720,14 @@ public:
             cancel_target_done_ = true;
             maybe_release_hold();
         }
+        const std::string sqlstate = r.ec ? sqlstate_of(r.ec) : std::string();
+        // A type looked up earlier may be gone (dropped, or created again with a new OID): the
+        // server says 42704, or XX000 "cache lookup failed for type n" for an OID in Parse.
+        const bool stale_type =
+            sqlstate == "42704" || (sqlstate == "XX000" && r.server.message.starts_with("cache lookup failed for type"));
+        if (stale_type) forget_types();
         if (r.k == request::kind::execute) {
-            const std::string sqlstate = r.ec ? sqlstate_of(r.ec) : std::string();
+            bool retry = false;
             if (r.first_use) {
                 // Described: the statement was made ready then (an error while executing it
                 // keeps it). Not described: Parse failed, or the connection broke first.
@@ -1587,10 +1736,15 @@ public:
                     pending_closes_.push_back(it->second->name);  // harmless if Parse failed
                     forget_statement(r.cache_key);
                 }
-            } else if (sqlstate == "0A000" || sqlstate == "26000") {
-                // The cached plan changed result type (DDL) or the statement is gone (DISCARD/DEALLOCATE):
-                // forget it; outside a transaction block run it again once, transparently.
+                retry = stale_type && r.step_failed;  // failed before executing: nothing ran
+            } else if (sqlstate == "0A000" || sqlstate == "26000" || stale_type) {
+                // The cached plan changed result type (DDL), the statement is gone
+                // (DISCARD/DEALLOCATE) or was built on a type that is gone: forget it.
                 invalidate_statement_for(r);
+                retry = true;
+            }
+            // Outside a transaction block, run it again once, transparently.
+            if (retry) {
                 if (tx_status_ == 'I' && !r.retried && !r.abandoned) {
                     auto again = std::make_shared<request>();
                     again->k = request::kind::execute;
@@ -1623,6 +1777,7 @@ public:
                     cache_index_.clear();
                     pending_closes_.clear();
                 }
+                if (res.command_tag() == "DISCARD ALL") forget_types();
             }
         }
         deliver(r);
@@ -1742,7 +1897,11 @@ public:
     bool writing_ = false;
     bool reading_ = false;
     bool hold_writes_ = false;
-    request* describing_ = nullptr;  // written its describe step, second step not yet written
+    request* describing_ = nullptr;  // a new statement's request between its steps (see request::step)
+    // User and extension types, looked up once per connection (request::step).
+    std::unordered_map<oid_t, std::string> type_names_by_oid_;  // "public.mood"; "" = not found
+    std::unordered_map<std::string, oid_t> type_oids_by_name_;  // declared name -> OID; 0 = not found
+    std::size_t type_lookups_ = 0;
     bool cancel_in_progress_ = false;
     bool cancel_target_done_ = false;
     bool cancel_conn_done_ = false;
@@ -1844,6 +2003,7 @@ std::int32_t connection::backend_pid() const noexcept { return impl_->key_.proce
 char connection::transaction_status() const noexcept { return impl_->tx_status_; }
 void connection::set_notice_handler(notice_handler h) { impl_->notice_handler_ = std::move(h); }
 std::size_t connection::cached_statements() const noexcept { return impl_->lru_.size(); }
+std::size_t connection::type_lookups() const noexcept { return impl_->type_lookups_; }
 bool connection::session_modified() const noexcept { return impl_->session_modified_; }
 
 void connection::start_listen(std::string channel, bool listen, diagnostics* diag, detail::connect_handler_t h)

@@ -20,7 +20,7 @@ std::optional<std::string_view> row_view::raw(std::size_t index) const
 column_info row_view::info(std::size_t index) const noexcept
 {
     const auto& c = r_->columns_[index];
-    return column_info{c.name, c.type_oid, c.format};
+    return column_info{c.name, c.type_oid, c.format, c.type_name};
 }
 
 error_code row_view::column_missing(std::size_t index, diagnostics& diag) const

@@ -137,7 +137,22 @@ bool binary_result_supported(oid_t t) noexcept
     }
 }
 
+bool type_name_matches(std::string_view declared, std::string_view server) noexcept
+{
+    if (declared == server) return true;
+    if (declared.find('.') != std::string_view::npos) return false;
+    const auto dot = server.find('.');
+    return dot != std::string_view::npos && server.substr(dot + 1) == declared;
+}
+
 namespace detail {
+
+namespace {
+std::string server_type_name(const column_info& col)
+{
+    return col.type_name.empty() ? std::string(type_name_of(col.type_oid)) : std::string(col.type_name);
+}
+} // namespace
 
 error_code null_into_non_optional(const column_info& col, const std::string& cpp, diagnostics& diag)
 {
@@ -148,8 +163,8 @@ error_code null_into_non_optional(const column_info& col, const std::string& cpp
 
 error_code column_type_mismatch(const column_info& col, const std::string& cpp, diagnostics& diag)
 {
-    diag.assign_client("column \"" + std::string(col.name) + "\" of type " +
-                       std::string(type_name_of(col.type_oid)) + " cannot be read as " + cpp);
+    diag.assign_client("column \"" + std::string(col.name) + "\" of type " + server_type_name(col) +
+                       " cannot be read as " + cpp);
     return make_error_code(errc::type_mismatch);
 }
 
@@ -157,8 +172,7 @@ error_code column_decode_failed(const column_info& col, const std::string& cpp, 
                                 diagnostics& diag)
 {
     std::string reason = diag.client_message();
-    std::string msg = "column \"" + std::string(col.name) + "\" of type " +
-                      std::string(type_name_of(col.type_oid));
+    std::string msg = "column \"" + std::string(col.name) + "\" of type " + server_type_name(col);
     if (ec == errc::value_out_of_range) msg += " holds a value out of range for " + cpp;
     else if (ec == errc::type_mismatch) msg += " cannot be read as " + cpp;
     else if (ec == errc::null_value) msg += " holds a NULL that the C++ type " + cpp + " cannot take";

@@ -150,6 +150,14 @@ TEST(pool, terminating_every_backend_mid_load_fails_in_flight_queries_then_recov
         co_await sleep_for(60ms);
         CO_ASSERT_EQ(db.stats().size, 8u);  // mid-load: all 8 connections open and busy
         CO_ASSERT_TRUE(db.stats().waiters > 300);
+        // On a loaded machine the last backends may still be starting: wait (bounded) until the
+        // server lists all 8 under the pool's application_name, then terminate them all.
+        for (int i = 0; i < 200; ++i) {
+            auto seen = co_await admin.async_execute("select count(*) from pg_stat_activity where application_name = $1", make_params(app));
+            if (seen[0].get<std::int64_t>(0) == 8) break;
+            co_await sleep_for(2ms);
+        }
+        CO_ASSERT_TRUE(done < phase1 / 2);  // still mid-load
         auto killed = co_await admin.async_execute(
             "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = $1", make_params(app));
         EXPECT_EQ(killed[0].get<std::int64_t>(0), 8);

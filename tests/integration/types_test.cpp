@@ -70,6 +70,23 @@ struct pair_row {
 
 } // namespace tt
 
+namespace tt {
+enum class color { red, green };
+enum class ghost { boo };
+} // namespace tt
+
+template <>
+struct sleet::pg_enum<tt::color> {
+    static constexpr std::string_view type_name = "public.tt_color";  // schema-qualified works too
+    static constexpr std::pair<tt::color, std::string_view> labels[] = {{tt::color::red, "red"}, {tt::color::green, "green"}};
+};
+
+template <>
+struct sleet::pg_enum<tt::ghost> {
+    static constexpr std::string_view type_name = "tt_no_such_type";  // not in the database
+    static constexpr std::pair<tt::ghost, std::string_view> labels[] = {{tt::ghost::boo, "boo"}};
+};
+
 template <>
 struct sleet::pg_enum<tt::mood> {
     static constexpr std::string_view type_name = "tt_mood";
@@ -707,10 +724,81 @@ TEST(types_round_trip, enums_as_string_and_as_cpp_enum)
         EXPECT_EQ(r[0].get<tt::mood>(0), tt::mood::happy);
         // A label the C++ table lacks.
         co_await c.async_simple_query("alter type tt_mood add value 'meh'");
+        // The text twin (unnamed statements) does not look types up: the message shows the OID;
+        // the default connection has named it (public.tt_mood) when it described the statement.
         co_await expect_decode_error<tt::mood>(c, "'meh'::tt_mood as m", errc::invalid_value,
                                                "column \"m\" of type oid " + std::to_string(r.columns()[0].type_oid) +
-                                                   " holds an invalid text value for enum tt::mood: unknown label \"meh\" for enum tt_mood");
+                                                   " holds an invalid text value for enum tt::mood: unknown label \"meh\" for enum tt_mood",
+                                               "column \"m\" of type public.tt_mood holds an invalid text value for enum "
+                                               "tt::mood: unknown label \"meh\" for enum tt_mood");
         co_await c.async_simple_query("drop table tt_m; drop type tt_mood");
+    });
+}
+
+TEST(types_round_trip, user_types_are_resolved_by_name_once_per_connection)
+{
+    run([]() -> asio::awaitable<void> {
+        {
+            auto setup = co_await connect_super();
+            co_await setup.async_simple_query(
+                "drop type if exists tt_mood cascade; drop type if exists tt_color cascade;"
+                "create type tt_mood as enum ('sad', 'ok', 'happy'); create type tt_color as enum ('red', 'green')");
+        }
+        auto c = co_await connect_super();
+        // No cast in the SQL: the parameter goes with tt_mood's OID, which the connection looked
+        // up by the mapping's type_name before preparing the statement (OID 0 would make it text).
+        auto r = co_await c.async_execute("select $1 as m, pg_typeof($1)::text as t", make_params(tt::mood::happy));
+        EXPECT_EQ(r[0].get<std::string>("t"), "tt_mood");
+        EXPECT_EQ(r.columns()[0].type_name, "public.tt_mood");  // the result type, named
+        EXPECT_EQ(r[0].get<tt::mood>("m"), tt::mood::happy);
+        EXPECT_EQ(c.type_lookups(), 1u);  // one catalog query answered both
+        // Once per connection: other statements with the type need no further lookup.
+        auto again = co_await c.async_execute("select $1 = 'happy'::tt_mood, array[$1]::tt_mood[] as a", make_params(tt::mood::happy));
+        EXPECT_TRUE(again[0].get<bool>(0));
+        EXPECT_EQ(again.columns()[1].type_name, "public.tt_mood[]");
+        EXPECT_EQ(again[0].get<std::vector<tt::mood>>("a"), std::vector<tt::mood>{tt::mood::happy});
+        EXPECT_EQ(c.type_lookups(), 2u);  // tt_mood[] is a new result type: named once
+        co_await c.async_execute("select $1::text, $2", make_params(tt::mood::sad, tt::mood::ok));
+        EXPECT_EQ(c.type_lookups(), 2u);
+        // A schema-qualified type_name resolves too.
+        auto col = co_await c.async_execute("select $1 as c", make_params(tt::color::green));
+        EXPECT_EQ(col[0].get<tt::color>(0), tt::color::green);
+        // With the types known, a column of another enum is refused before its labels are
+        // looked at. The user sees:
+        //   column "c" of type public.tt_color cannot be read as enum tt::mood
+        try {
+            (void)col[0].get<tt::mood>(0);
+            ADD_FAILURE() << "tt_color read as tt::mood";
+        } catch (const error_with_diagnostics& e) {
+            EXPECT_EQ(e.code(), make_error_code(errc::type_mismatch));
+            EXPECT_EQ(e.get_diagnostics().client_message(), "column \"c\" of type public.tt_color cannot be read as enum tt::mood");
+        }
+        // A declared type that does not exist: looked up once, then sent with OID 0 (the server
+        // infers the type from the statement, here text).
+        const auto before = c.type_lookups();
+        for (int i = 0; i < 2; ++i) {
+            auto g = co_await c.async_execute("select $1::text || '!'", make_params(tt::ghost::boo));
+            EXPECT_EQ(g[0].get<std::string>(0), "boo!");
+        }
+        EXPECT_EQ(c.type_lookups(), before + 1);
+        // The type is dropped and created again (a new OID). Preparing with the old OID fails
+        // (XX000 "cache lookup failed for type n") before anything runs: outside a transaction
+        // block the connection drops its type cache, looks the name up again and retries once,
+        // so the caller just gets the row.
+        co_await c.async_simple_query("drop type tt_mood cascade; create type tt_mood as enum ('sad', 'ok', 'happy')");
+        const auto lookups = c.type_lookups();
+        auto fresh = co_await c.async_execute("select $1 as fresh", make_params(tt::mood::ok));
+        EXPECT_EQ(fresh[0].get<tt::mood>(0), tt::mood::ok);
+        EXPECT_EQ(fresh.columns()[0].type_name, "public.tt_mood");
+        EXPECT_GT(c.type_lookups(), lookups);
+        // Inside a transaction block the error is the caller's (the transaction is aborted).
+        co_await c.async_simple_query("drop type tt_mood cascade; create type tt_mood as enum ('sad', 'ok', 'happy'); begin");
+        auto [ec, stale] = co_await c.async_execute("select $1 as in_tx", make_params(tt::mood::ok), asio::as_tuple(asio::use_awaitable));
+        EXPECT_EQ(sqlstate_of(ec), "XX000");
+        co_await c.async_simple_query("rollback");
+        auto after = co_await c.async_execute("select $1 as in_tx", make_params(tt::mood::sad));
+        EXPECT_EQ(after[0].get<tt::mood>(0), tt::mood::sad);
+        co_await c.async_simple_query("drop type tt_mood cascade; drop type tt_color cascade");
     });
 }
 

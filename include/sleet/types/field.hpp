@@ -13,7 +13,14 @@ struct column_info {
     std::string_view name;
     oid_t type_oid = 0;
     wire::format format = wire::format::text;
+    /// The server's name of a type outside the built-in table ("public.mood", "public.mood[]"),
+    /// when the connection has looked it up (once per connection); empty otherwise.
+    std::string_view type_name = {};
 };
+
+/// Does a mapping's declared `type_name` ("mood" or "public.mood") name the server type
+/// `server` ("public.mood")? An unqualified name matches in any schema.
+bool type_name_matches(std::string_view declared, std::string_view server) noexcept;
 
 namespace detail {
 error_code null_into_non_optional(const column_info& col, const std::string& cpp, diagnostics& diag);
@@ -55,6 +62,12 @@ error_code decode_field(const column_info& col, std::optional<std::string_view> 
         if (!value) return detail::null_into_non_optional(col, cpp_type_name<T>(), diag);
         if (!can_read<T>(col.type_oid, col.format))
             return detail::column_type_mismatch(col, cpp_type_name<T>(), diag);
+        if constexpr (requires { pg_type<T>::type_name; }) {
+            // A user or extension type: once the connection knows the column's type by name,
+            // it must be the one T maps (not merely "some user type").
+            if (!col.type_name.empty() && !type_name_matches(pg_type<T>::type_name, col.type_name))
+                return detail::column_type_mismatch(col, cpp_type_name<T>(), diag);
+        }
         diag.clear();
         auto ec = pg_type<T>::decode(*value, col.format, col.type_oid, out, diag);
         if (ec) return detail::column_decode_failed(col, cpp_type_name<T>(), ec, diag);

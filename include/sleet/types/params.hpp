@@ -42,7 +42,10 @@ public:
         } else if constexpr (detail::is_optional_v<T>) {
             using U = typename T::value_type;
             if (v) add(*v);
-            else push_null(pg_type<U>::oid, format_of<U>());
+            else {
+                push_null(pg_type<U>::oid, format_of<U>());
+                note_type_name<U>();
+            }
         } else if constexpr (std::is_pointer_v<T> && std::is_same_v<std::remove_cv_t<std::remove_pointer_t<T>>, char>) {
             if (v == nullptr) push_null(0, wire::format::text);
             else add_value(static_cast<const char*>(v));
@@ -55,6 +58,10 @@ public:
     bool empty() const noexcept { return slots_.empty(); }
     std::span<const oid_t> oids() const noexcept { return oids_; }
     std::span<const wire::format> formats() const noexcept { return formats_; }
+    /// The declared `type_name` of each parameter whose mapping has one (user and extension
+    /// types, sent with OID 0); empty when no parameter has one. The connection resolves these
+    /// names to OIDs once per connection and sends the real OID in Parse.
+    std::span<const std::string_view> type_names() const noexcept { return type_names_; }
     /// The i-th value's bytes; nullopt for NULL. Valid until the list is changed.
     std::optional<std::string_view> value(std::size_t i) const noexcept
     {
@@ -71,6 +78,7 @@ public:
         slots_.clear();
         oids_.clear();
         formats_.clear();
+        type_names_.clear();
     }
     void reserve(std::size_t count, std::size_t bytes)
     {
@@ -108,6 +116,18 @@ private:
             data_.resize(start);
             throw;
         }
+        note_type_name<T>();
+    }
+
+    template <class T>
+    void note_type_name()
+    {
+        if constexpr (requires { pg_type<T>::type_name; }) {
+            if constexpr (pg_type<T>::oid == 0) {
+                type_names_.resize(oids_.size());
+                type_names_.back() = pg_type<T>::type_name;
+            }
+        }
     }
 
     void push(oid_t oid, wire::format f, std::size_t start);
@@ -117,6 +137,7 @@ private:
     std::vector<slot> slots_;
     std::vector<oid_t> oids_;
     std::vector<wire::format> formats_;
+    std::vector<std::string_view> type_names_;  // empty, or one per parameter up to the last named one
 };
 
 /// Builds a parameter list from the arguments, in order.

@@ -199,6 +199,37 @@ TEST(types_enum, labels)
     EXPECT_THROW(p.add(mood::unnamed), error_with_diagnostics);
 }
 
+TEST(types_enum, declared_type_names_travel_with_parameters_and_are_checked_when_known)
+{
+    // Parameters record the mapping's type_name (for the connection to resolve once); others
+    // record nothing, and a list with no named parameter has no names at all.
+    auto p = make_params(std::int32_t{1}, mood::ok, std::optional<mood>{}, std::string("x"));
+    ASSERT_EQ(p.type_names().size(), 3u);
+    EXPECT_EQ(p.type_names()[0], "");
+    EXPECT_EQ(p.type_names()[1], "mood");
+    EXPECT_EQ(p.type_names()[2], "mood");
+    EXPECT_TRUE(make_params(1, std::string("y")).type_names().empty());
+    // Names match unqualified in any schema, qualified exactly.
+    EXPECT_TRUE(type_name_matches("mood", "public.mood"));
+    EXPECT_TRUE(type_name_matches("app.mood", "app.mood"));
+    EXPECT_FALSE(type_name_matches("app.mood", "public.mood"));
+    EXPECT_FALSE(type_name_matches("mood", "public.mood2"));
+    EXPECT_FALSE(type_name_matches("mood", "public.mood[]"));
+    // A column whose type the connection has named: another type is a mismatch before any
+    // label is looked at; the right one decodes; an unnamed user type is still accepted.
+    mood out{};
+    diagnostics diag;
+    column_info other{"m", 16500, format::text, "public.color"};
+    EXPECT_EQ(decode_field(other, std::optional<std::string_view>("ok"), out, diag), errc::type_mismatch);
+    EXPECT_EQ(diag.client_message().find("column \"m\" of type public.color cannot be read as enum "), 0u) << diag.client_message();
+    column_info right{"m", 16400, format::text, "public.mood"};
+    EXPECT_FALSE(decode_field(right, std::optional<std::string_view>("ok"), out, diag));
+    EXPECT_EQ(out, mood::ok);
+    column_info unnamed{"m", 16400, format::text};
+    EXPECT_FALSE(decode_field(unnamed, std::optional<std::string_view>("happy"), out, diag));
+    EXPECT_EQ(out, mood::happy);
+}
+
 TEST(types_network, inet_cidr_macaddr)
 {
     auto a = inet::parse("192.168.1.5/24");
