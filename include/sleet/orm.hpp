@@ -5,3 +5,5 @@
 
 #include <sleet/query/builders.hpp>
 #include <sleet/query/execute.hpp>
+#include <sleet/schema/constraints.hpp>
+#include <sleet/schema/ddl.hpp>

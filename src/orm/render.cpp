@@ -64,6 +64,20 @@ std::string to_string(const param_value& v)
     return std::visit(visitor{}, v);
 }
 
+std::string sql_literal(const param_value& v)
+{
+    if (const auto* s = std::get_if<std::string>(&v)) {
+        std::string out = "'";
+        for (char ch : *s) {
+            if (ch == '\'') out += '\'';
+            out += ch;
+        }
+        out += '\'';
+        return out;
+    }
+    return to_string(v); // null, true/false, numbers: the same spelling
+}
+
 namespace detail {
 std::string to_decimal(std::uint64_t v) { return std::to_string(v); }
 

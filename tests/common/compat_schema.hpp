@@ -1,8 +1,13 @@
 // The compat schema (../shared/compat/migrations/step1/schema.ts) in sleet's DSL: the schema
-// every entry of queries.json is rendered against.
+// every entry of queries.json is rendered against, with its table-level constraints and indexes
+// (each table's `table_extras`, drizzle's third argument of pgTable), its sequence and its
+// views. The tables step 2 adds (bookmarks, audit.events) are declared at the end; step 2's
+// users.bio is not.
 #pragma once
 
 #include <sleet/query/builders.hpp>
+#include <sleet/schema/constraints.hpp>
+#include <sleet/schema/ddl.hpp>
 
 #include <string_view>
 #include <utility>
@@ -43,6 +48,12 @@ struct users_columns {
 };
 using users_t = sleet::table<"users", users_columns>;
 inline constexpr users_t users{};
+// (t) => [index('users_role_idx').on(t.role), check('users_age_check', sql`${t.age} IS NULL OR ${t.age} >= 0`)]
+inline auto table_extras(const users_t& t)
+{
+    return sleet::extras(sleet::index("users_role_idx").on(t.role),
+                         sleet::check("users_age_check", sleet::sql<"{} IS NULL OR {} >= 0">(t.age, t.age)));
+}
 
 template <template <class> class C>
 struct posts_columns {
@@ -59,6 +70,17 @@ struct posts_columns {
 };
 using posts_t = sleet::table<"posts", posts_columns>;
 inline constexpr posts_t posts{};
+inline auto table_extras(const posts_t& t)
+{
+    return sleet::extras(
+        sleet::index("posts_author_idx").on(t.author_id),
+        sleet::index("posts_tags_gin_idx").using_("gin", t.tags),
+        // index('posts_published_idx').on(t.publishedAt.desc().nullsLast()).where(sql`${t.status} = 'published'`)
+        sleet::index("posts_published_idx")
+            .on(sleet::nulls_last(sleet::desc(t.published_at)))
+            .where(sleet::sql<"{} = 'published'">(t.status)),
+        sleet::unique("posts_author_slug_unique").on(t.author_id, t.slug));
+}
 
 template <template <class> class C>
 struct comments_columns {
@@ -71,6 +93,15 @@ struct comments_columns {
 };
 using comments_t = sleet::table<"comments", comments_columns>;
 inline constexpr comments_t comments{};
+inline auto table_extras(const comments_t& t)
+{
+    return sleet::extras(
+        // foreignKey({ columns: [t.parentId], foreignColumns: [t.id], name: 'comments_parent_id_fk' }).onDelete('cascade')
+        sleet::foreign_key(sleet::columns(t.parent_id), sleet::columns(t.id))
+            .name("comments_parent_id_fk")
+            .on_delete(pg::action::cascade),
+        sleet::index("comments_post_created_idx").on(t.post_id, sleet::desc(t.created_at)));
+}
 
 template <template <class> class C>
 struct tags_columns {
@@ -79,6 +110,10 @@ struct tags_columns {
 };
 using tags_t = sleet::table<"tags", tags_columns>;
 inline constexpr tags_t tags{};
+inline auto table_extras(const tags_t& t)
+{
+    return sleet::extras(sleet::unique_index("tags_name_lower_idx").on(sleet::sql<"lower({})">(t.name)));
+}
 
 template <template <class> class C>
 struct post_tags_columns {
@@ -88,6 +123,10 @@ struct post_tags_columns {
 };
 using post_tags_t = sleet::table<"post_tags", post_tags_columns>;
 inline constexpr post_tags_t post_tags{};
+inline auto table_extras(const post_tags_t& t)
+{
+    return sleet::extras(sleet::primary_key(t.post_id, t.tag_id)); // primaryKey({ columns: [t.postId, t.tagId] })
+}
 
 template <template <class> class C>
 struct products_columns {
@@ -109,5 +148,70 @@ struct products_columns {
 };
 using products_t = sleet::table<"products", products_columns>;
 inline constexpr products_t products{};
+inline auto table_extras(const products_t& t)
+{
+    return sleet::extras(sleet::check("products_price_positive", sleet::sql<"{} > 0">(t.price)),
+                         sleet::check("products_stock_nonnegative", sleet::sql<"{} >= 0">(t.stock)));
+}
+
+/// pgSequence('invoice_number_seq', { startWith: 1000, increment: 1, minValue: 1000, maxValue: 999999, cache: 1 })
+inline sleet::ddl::sequence invoice_number_seq()
+{
+    sleet::ddl::sequence s;
+    s.name = "invoice_number_seq";
+    s.start_with = 1000;
+    s.increment = 1;
+    s.min_value = 1000;
+    s.max_value = 999999;
+    s.cache = 1;
+    return s;
+}
+
+// pgView('active_users').as((qb) => qb.select({ id: users.id, email: users.email, name: users.name })
+//     .from(users).where(eq(users.isActive, true)))
+inline sleet::ddl::view_def active_users_view()
+{
+    return sleet::ddl::view("active_users",
+                            sleet::select(users.id, users.email, users.name).from(users).where(sleet::eq(users.is_active, true)));
+}
+// pgMaterializedView('post_stats').as((qb) => qb.select({ authorId: posts.authorId,
+//     postCount: sql<number>`count(*)`.as('post_count') }).from(posts).groupBy(posts.authorId))
+// (sleet has no `.as(alias)` yet: the alias is written in the fragment's text.)
+inline sleet::ddl::view_def post_stats_view()
+{
+    return sleet::ddl::materialized_view(
+        "post_stats", sleet::select(posts.author_id, sleet::named<"post_count">(sleet::sql<"count(*) as \"post_count\"", std::int64_t>()))
+                          .from(posts)
+                          .group_by(posts.author_id));
+}
+
+// ---- step 2 (../shared/compat/migrations/step2/schema.ts): the new tables -------------------
+
+template <template <class> class C>
+struct bookmarks_columns {
+    C<pg::integer<"user_id", pg::not_null, pg::references<"users", "id", pg::on_delete::cascade>>> user_id{};
+    C<pg::integer<"post_id", pg::not_null, pg::references<"posts", "id", pg::on_delete::cascade>>> post_id{};
+    C<pg::varchar<"note", 500>> note{};
+    C<pg::timestamptz<"created_at", pg::not_null, pg::default_now>> created_at{};
+};
+using bookmarks_t = sleet::table<"bookmarks", bookmarks_columns>;
+inline constexpr bookmarks_t bookmarks{};
+inline auto table_extras(const bookmarks_t& t)
+{
+    return sleet::extras(sleet::primary_key(t.user_id, t.post_id).name("bookmarks_pk"), // primaryKey({ name, columns })
+                         sleet::index("bookmarks_post_idx").on(t.post_id));
+}
+
+// pgSchema('audit').table('events', {...})
+template <template <class> class C>
+struct audit_events_columns {
+    C<pg::bigserial<"id", pg::primary_key>> id{};
+    C<pg::integer<"actor_id", pg::references<"users", "id", pg::on_delete::set_null>>> actor_id{};
+    C<pg::text<"action", pg::not_null>> action{};
+    C<pg::jsonb<"payload", pg::not_null, pg::default_sql<"'{}'::jsonb">>> payload{};
+    C<pg::timestamptz<"at", pg::precision<3>, pg::not_null, pg::default_now>> at{};
+};
+using audit_events_t = sleet::table<"events", audit_events_columns, "audit">;
+inline constexpr audit_events_t audit_events{};
 
 } // namespace compat

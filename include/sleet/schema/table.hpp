@@ -60,8 +60,10 @@ struct table_column {
 
     void render(render_context& c) const
     {
-        TableId::render(c);
-        c.append('.');
+        if (c.qualify_columns()) {
+            TableId::render(c);
+            c.append('.');
+        }
         c.identifier(Spec::name);
     }
     template <class Sink> void bind(Sink&) const {}

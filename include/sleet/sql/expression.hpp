@@ -41,7 +41,11 @@ struct bound {
     using tables = type_list<>;
     static constexpr bool nullable = detail::is_optional_v<T>;
     static constexpr bool static_shape = true;
-    void render(render_context& c) const { c.param(); }
+    void render(render_context& c) const
+    {
+        if (c.inline_params()) c.append(sql_literal(to_param_value(value)));
+        else c.param();
+    }
     template <class Sink> void bind(Sink& s) const { s(value); }
 };
 

@@ -30,12 +30,22 @@ public:
     /// Writes the next placeholder: `$1`, `$2`, ...
     void param();
     std::size_t param_count() const noexcept { return params_; }
+    /// Whether table columns render as `"table"."column"` (queries, checks, index `where`) or as
+    /// `"column"` alone (index key expressions, as drizzle-kit writes them).
+    bool qualify_columns() const noexcept { return qualify_columns_; }
+    void qualify_columns(bool on) noexcept { qualify_columns_ = on; }
+    /// Whether bound values are written into the text as literals instead of `$n` (drizzle's
+    /// `inlineParams()`; used only for DDL such as view bodies, never for queries that run).
+    bool inline_params() const noexcept { return inline_params_; }
+    void inline_params(bool on) noexcept { inline_params_ = on; }
     const std::string& text() const noexcept { return text_; }
     std::string take() noexcept { return std::move(text_); }
 
 private:
     std::string text_;
     std::size_t params_ = 0;
+    bool qualify_columns_ = true;
+    bool inline_params_ = false;
 };
 
 /// One parameter value as a person reads it (to_sql(), logs, tests): what drizzle's `.toSQL()`
@@ -46,6 +56,9 @@ using param_value = std::variant<std::nullptr_t, bool, std::int64_t, double, std
 
 /// JSON-like text of a parameter: null, true, 42, 1.5, "text" (with \" and \\ escaped).
 std::string to_string(const param_value& v);
+/// A parameter as an SQL literal, as drizzle's `inlineParams()` writes it: null, true, 42, 1.5,
+/// 'text' (with ' doubled).
+std::string sql_literal(const param_value& v);
 
 /// Converts a C++ parameter value to its param_value.
 template <class T>
