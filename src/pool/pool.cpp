@@ -754,13 +754,28 @@ void pool::start_acquire(diagnostics* diag, source_location where, detail::acqui
 
 namespace {
 
+/// The error code of an exception that left a pool-level routine. The routine's co_awaits throw
+/// system_error(operation_aborted) when the caller's cancellation arrived between two of them
+/// (e.g. after the acquire completed, before the query started): that is a cancellation, not
+/// an allocation failure.
+error_code exception_code(std::exception_ptr ep) noexcept
+{
+    try {
+        std::rethrow_exception(ep);
+    } catch (const boost::system::system_error& e) {
+        return e.code();
+    } catch (...) {
+        return make_error_code(boost::system::errc::not_enough_memory);
+    }
+}
+
 /// Completes a pool-level query handler on its own executor.
 template <class Handler, class R> auto finish_with(Handler h, asio::any_io_executor ex)
 {
     return [h = std::move(h), ex](std::exception_ptr ep, std::tuple<error_code, R> t) mutable {
         error_code ec = std::get<0>(t);  // not a structured binding: clang 14 cannot capture those
         R r = std::move(std::get<1>(t));
-        if (ep && !ec) ec = make_error_code(boost::system::errc::not_enough_memory);
+        if (ep && !ec) ec = exception_code(ep);
         auto hex = asio::get_associated_executor(h, ex);
         asio::dispatch(hex, [h = std::move(h), ec, r = std::move(r)]() mutable { std::move(h)(ec, std::move(r)); });
     };
