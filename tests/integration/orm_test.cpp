@@ -272,16 +272,35 @@ TEST(orm, errors_carry_diagnostics_and_tokens_work)
         EXPECT_EQ(state, "23505");
         EXPECT_NE(what.find("users_email_unique"), std::string::npos) << what;
 
-        // co_await on the builder itself: a system_error with the code (no diagnostics on that path).
-        int code = 0;
-        try {
-            auto dup = db.insert(users).values({.email = "ann@example.com"});
-            co_await std::move(dup);
-        } catch (const boost::system::system_error& e) {
-            code = e.code().value();
-            EXPECT_EQ(sqlstate_of(e.code()), "23505");
+        // co_await on the builder itself (no call): the same error_with_diagnostics, with the
+        // server's message and detail — for an insert, a select (rows) and a count.
+        {
+            std::string msg, detail;
+            try {
+                auto dup = db.insert(users).values({.email = "ann@example.com"});
+                co_await std::move(dup);
+                ADD_FAILURE() << "duplicate insert succeeded";
+            } catch (const error_with_diagnostics& e) {
+                EXPECT_EQ(e.sqlstate(), "23505");
+                CO_ASSERT_TRUE(e.get_diagnostics().server_error().has_value());
+                msg = e.get_diagnostics().server_error()->message;
+                detail = e.get_diagnostics().server_error()->detail;
+            }
+            EXPECT_EQ(msg, "duplicate key value violates unique constraint \"users_email_unique\"");
+            EXPECT_EQ(detail, "Key (email)=(ann@example.com) already exists.");
+            try {
+                (void)co_await db.select(users.id).from(users).where(sql<"1/0 = 1">());
+                ADD_FAILURE() << "division by zero succeeded";
+            } catch (const error_with_diagnostics& e) {
+                EXPECT_EQ(e.sqlstate(), "22012");
+                EXPECT_NE(std::string(e.what()).find("division by zero"), std::string::npos) << e.what();
+            }
+            // Success on that path returns the typed value.
+            const std::int64_t n = co_await db.count(users);
+            EXPECT_EQ(n, 3);
+            auto ids = co_await db.select(users.id).from(users).order_by(users.id);
+            EXPECT_EQ(ids.size(), 3u);
         }
-        EXPECT_NE(code, 0);
 
         // as_tuple: the error code, no exception.
         auto q = db.insert(users).values({.email = "bob@example.com"});

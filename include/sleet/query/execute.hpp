@@ -14,11 +14,10 @@
 // \par co_await forms
 // `co_await q()` (the default token, with_diagnostics(use_awaitable)) throws
 // error_with_diagnostics carrying the server's message, detail and hint: prefer it.
-// `co_await <builder expression>` without a call also works (Boost 1.81 treats the builder as an
-// async operation) but throws a plain boost::system::system_error with the code only: Boost 1.81's
-// awaitable cannot carry an exception_ptr together with a value on that path. A named query must
-// be called (`co_await q()`) or moved (`co_await std::move(q)`): Boost 1.81 co_awaits only
-// rvalue operations.
+// `co_await <builder expression>` without a call works too (Asio treats the builder as an async
+// operation) and throws the same error_with_diagnostics (see sleet/detail/await_operation.hpp).
+// A named query must be called (`co_await q()`) or moved (`co_await std::move(q)`): Boost 1.81
+// co_awaits only rvalue operations.
 //
 // \par Executor
 // Intermediate handlers run on the connection's executor; the final handler is dispatched to
@@ -34,6 +33,7 @@
 #pragma once
 
 #include <sleet/connection.hpp>
+#include <sleet/detail/await_operation.hpp>
 #include <sleet/query/builders.hpp>
 #include <sleet/with_diagnostics.hpp>
 
@@ -127,7 +127,8 @@ public:
     using executor_type = boost::asio::any_io_executor;
     using default_token = sleet::default_token;
     template <class Token, class R>
-    static constexpr bool accepts_token = boost::asio::completion_token_for<Token, void(error_code, R)>;
+    static constexpr bool accepts_token =
+        boost::asio::completion_token_for<Token, void(error_code, R)> || detail::await_operation_token_v<Token>;
 
     /// Runs on `c`, which must outlive the database and every query started through it.
     explicit database(connection& c);
@@ -175,7 +176,13 @@ public:
             }
             start_statements(std::move(stmts), d, std::move(h));
         };
-        return boost::asio::async_initiate<Token, void(error_code, R)>(std::move(init), token, std::move(q));
+        if constexpr (detail::await_operation_token_v<Token>) {
+            // `co_await q` without a call: fail with error_with_diagnostics, as the default token.
+            return boost::asio::async_initiate<Token, void(std::exception_ptr, R)>(
+                detail::diag_initiation<decltype(init)>{std::move(init)}, token, std::move(q));
+        } else {
+            return boost::asio::async_initiate<Token, void(error_code, R)>(std::move(init), token, std::move(q));
+        }
     }
 
     /// Runs statements in order; several are wrapped in BEGIN/COMMIT (or a savepoint when a
