@@ -14,22 +14,6 @@ namespace {
 
 using namespace asio::experimental::awaitable_operators;
 
-std::string describe(const quiet_result& r)
-{
-    std::string s = r.finished ? "finished after " + std::to_string(r.finished_after.count()) + " ms"
-                               : "did not finish";
-    s += r.quiet ? ", io_context quiet after " + std::to_string(r.quiet_after.count()) + " ms"
-                 : ", io_context still had work after " + std::to_string(r.quiet_after.count()) + " ms";
-    if (r.error) {
-        try {
-            std::rethrow_exception(r.error);
-        } catch (const std::exception& e) {
-            s += ", threw: " + std::string(e.what());
-        }
-    }
-    return s;
-}
-
 // Scenario 1: the network silently drops everything mid-query (the proxy stalls 200 ms into a
 // 600 ms query: the server's answer never arrives, nothing is refused or reset).
 // Expected: the caller's deadline (1 s, a timer raced with awaitable_operators ||) cancels the

@@ -57,20 +57,6 @@ struct error_tally {
     }
 };
 
-std::string describe(const quiet_result& r)
-{
-    std::string s = r.finished ? "finished after " + std::to_string(r.finished_after.count()) + " ms" : "did not finish";
-    s += r.quiet ? ", quiet after " + std::to_string(r.quiet_after.count()) + " ms" : ", io_context still busy";
-    if (r.error) {
-        try {
-            std::rethrow_exception(r.error);
-        } catch (const std::exception& e) {
-            s += ", threw: " + std::string(e.what());
-        }
-    }
-    return s;
-}
-
 } // namespace
 
 // Scenario 3: `pg_ctl restart` (fast shutdown, then start on the same port and data) under load:

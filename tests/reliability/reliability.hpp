@@ -58,6 +58,23 @@ inline quiet_result run_until_quiet(std::function<asio::awaitable<void>()> fn, s
     return r;
 }
 
+/// One line for a failure message: when the scenario finished and went quiet, and what it threw.
+inline std::string describe(const quiet_result& r)
+{
+    std::string s = r.finished ? "finished after " + std::to_string(r.finished_after.count()) + " ms"
+                               : "did not finish";
+    s += r.quiet ? ", io_context quiet after " + std::to_string(r.quiet_after.count()) + " ms"
+                 : ", io_context still had work after " + std::to_string(r.quiet_after.count()) + " ms";
+    if (r.error) {
+        try {
+            std::rethrow_exception(r.error);
+        } catch (const std::exception& e) {
+            s += ", threw: " + std::string(e.what());
+        }
+    }
+    return s;
+}
+
 /// The superuser URL through `proxy` (no TLS unless `query` says otherwise).
 inline std::string proxy_url(const chaos_proxy& proxy, std::string_view user = {}, std::string_view password = {},
                              std::string_view query = "sslmode=disable")
