@@ -151,6 +151,8 @@ struct cached_statement {
     std::vector<wire::format> result_formats;
     bool ready = false;               // Parse acknowledged and row description known
     bool touches_session = false;     // text_touches_session(sql), computed once
+    bool uses_looked_up_types = false;  // prepared with parameter OIDs looked up by name
+    std::uint64_t prepared_by = 0;    // id of the request that prepares it (FIFO order)
 };
 
 struct request {
@@ -176,11 +178,18 @@ struct request {
     std::vector<column> described;    // the statement's columns, from its describe step
     std::vector<wire::format> result_formats;
     std::vector<std::string> lookup_names;  // declared type names asked in a lookup_names step
+    bool first_step_pending = false;  // the first step is encoded at write time
     bool reencode = false;            // encoded unnamed while its statement was being prepared:
                                       // use the cached statement instead if it is ready by write time
     std::string sql;                  // kept for a transparent re-prepare
     param_list params;
     bool retried = false;
+    bool executed = false;            // BindComplete of the statement itself arrived: it may have run
+    bool uses_looked_up_types = false;  // Parse sent OIDs the connection looked up by name
+    // Close(statement) for statements evicted from the cache, sent in front of this request. Kept
+    // as names until written: a request dropped before that gives them back to the connection.
+    std::vector<std::string> closes;
+    std::string close_out;
     bool touches_session = false;     // the SQL text may leave session state (advisory lock, temp table, set_config)
 
     // response accumulation
@@ -815,8 +824,9 @@ public:
                 }
             }
             if (!params_.statement_cache) r.touches_session = text_touches_session(r.sql);
-            append_pending_closes(r.out);
+            take_pending_closes(r);
             if (st) {
+                r.uses_looked_up_types = st->uses_looked_up_types;
                 bind_and_execute(r, st->name, st->result_formats);
                 r.results.emplace_back();
                 r.results.back().set_columns(st->columns);
@@ -825,8 +835,11 @@ public:
                 // Describe first, so that even the first execution gets binary results.
                 r.statement = lru_.front().name;
                 validate_bind(r);
-                if (has_unresolved_type_names(r.params)) encode_lookup(r, {}, r.params.type_names());
-                else encode_describe_step(r);
+                // The first step is encoded when the request is written: type names resolved by
+                // a request ahead of it (nothing is written behind a preparing request) are
+                // known by then, so each type is looked up once.
+                r.first_step_pending = true;
+                r.current = request::step::describe;
             } else {
                 // Unnamed statement (no cache, or the statement is still being prepared): one
                 // round trip, so the result types are unknown when binding: text results.
@@ -834,6 +847,7 @@ public:
                 bind_and_execute(r, "", {}, /*describe=*/true);
             }
         } catch (const error_with_diagnostics& e) {
+            give_back_closes(r);
             if (r.first_use) forget_statement(key);
             if (r.diag) *r.diag = e.get_diagnostics();
             return e.code();
@@ -857,6 +871,14 @@ public:
 
     // ---- the steps of a new cached statement -------------------------------------------------
 
+    void encode_first_step(request& r)
+    {
+        r.first_step_pending = false;
+        r.out.clear();
+        if (has_unresolved_type_names(r.params)) encode_lookup(r, {}, r.params.type_names());
+        else encode_describe_step(r);
+    }
+
     /// Parse with the parameter OIDs, user types' names resolved, + Describe(statement) + Flush.
     void encode_describe_step(request& r)
     {
@@ -866,6 +888,7 @@ public:
             if (names[i].empty() || oids[i] != 0) continue;
             auto it = type_oids_by_name_.find(std::string(names[i]));
             if (it != type_oids_by_name_.end()) oids[i] = it->second;  // 0 if the type does not exist
+            if (oids[i] != 0) r.uses_looked_up_types = true;
         }
         wire::encode_parse(r.out, r.statement, r.sql, oids);
         wire::encode_describe(r.out, wire::describe_target::statement, r.statement);
@@ -984,6 +1007,7 @@ public:
         auto it = cache_index_.find(statement_key(r));
         if (it == cache_index_.end() || !it->second->ready) return;  // keep the unnamed encoding
         const cached_statement& st = *it->second;
+        r.uses_looked_up_types = st.uses_looked_up_types;
         lru_.splice(lru_.begin(), lru_, it->second);
         std::string saved;
         saved.swap(r.out);
@@ -1030,10 +1054,27 @@ public:
         }
     }
 
-    void append_pending_closes(std::string& out)
+    /// A request that prepares a new cached statement is recorded on the entry once it has its id.
+    void note_preparer(const request& r)
     {
-        for (const auto& n : pending_closes_) wire::encode_close(out, wire::describe_target::statement, n);
+        if (!r.first_use) return;
+        auto it = cache_index_.find(r.cache_key);
+        if (it != cache_index_.end()) it->second->prepared_by = r.id;
+    }
+
+    void take_pending_closes(request& r)
+    {
+        if (pending_closes_.empty()) return;
+        r.closes.insert(r.closes.end(), std::make_move_iterator(pending_closes_.begin()), std::make_move_iterator(pending_closes_.end()));
         pending_closes_.clear();
+    }
+
+    /// A request that will not be written: its Closes go with the next request (which is queued
+    /// behind every request that could still Bind those statements).
+    void give_back_closes(request& r)
+    {
+        pending_closes_.insert(pending_closes_.end(), std::make_move_iterator(r.closes.begin()), std::make_move_iterator(r.closes.end()));
+        r.closes.clear();
     }
 
     void forget_statement(const std::string& key)
@@ -1058,6 +1099,7 @@ public:
             return;
         }
         req->id = ++request_counter_;
+        note_preparer(*req);
         install_cancellation(*req);
         pending_.push_back(std::move(req));
         pending_count_.store(pending_.size(), std::memory_order_release);
@@ -1138,6 +1180,7 @@ public:
         if (!req->written) {
             // Never reached the server: just drop it.
             if (req->first_use) forget_statement(req->cache_key);
+            give_back_closes(*req);
             req->ec = asio::error::operation_aborted;
             if (req->diag) req->diag->assign_client("the query was cancelled before it was sent");
             deliver(*req);
@@ -1150,8 +1193,9 @@ public:
         // connection is closed (a dead network never leaves the connection hanging).
         const bool is_head = it == pending_.begin();
         const bool last_written = std::next(it) == pending_.end() || !(*std::next(it))->written;
-        // A request in its describe step is not executing: it just ends with Sync (never executed).
-        const bool send_cancel = is_head && last_written && !cancel_in_progress_ && req.get() != describing_;
+        // (A request between its steps gets one too: Parse can wait on a lock. Its remaining step
+        // is then only Sync, which may be written while other writes are held.)
+        const bool send_cancel = is_head && last_written && !cancel_in_progress_;
         req->ec = asio::error::operation_aborted;
         if (req->diag)
             req->diag->assign_client(send_cancel ? "the query was cancelled; a cancel request was sent to the server"
@@ -1212,15 +1256,25 @@ public:
             asio::detached);
     }
 
+    void stop_drain_timer()
+    {
+        if (drain_timer_) drain_timer_->cancel();
+        drain_armed_ = false;
+        ++drain_gen_;
+    }
+
     void arm_drain_timer()
     {
         if (drain_armed_) return;
         drain_armed_ = true;
+        const auto gen = ++drain_gen_;  // a timer cancelled but not yet run must not disarm a newer one
         drain_timer_.emplace(ex_);
         drain_timer_->expires_after(params_.cancel_drain_timeout);
         std::weak_ptr<connection_impl> weak = shared_from_this();
-        drain_timer_->async_wait([weak](boost::system::error_code ec) {
-            if (auto self = weak.lock()) self->drain_armed_ = false;
+        drain_timer_->async_wait([weak, gen](boost::system::error_code ec) {
+            auto me = weak.lock();
+            if (!me || me->drain_gen_ != gen) return;
+            me->drain_armed_ = false;
             if (ec) return;
             if (auto self = weak.lock()) {
                 if (self->cancel_in_progress_ || !self->draining_.empty()) {
@@ -1238,7 +1292,7 @@ public:
             cancel_in_progress_ = false;
             cancel_target_done_ = false;
             hold_writes_ = false;
-            if (draining_.empty() && drain_timer_) drain_timer_->cancel();
+            if (draining_.empty()) stop_drain_timer();
             kick();
         }
     }
@@ -1416,7 +1470,7 @@ public:
     {
         if (state_ != state::ready) return;
         auto self = shared_from_this();
-        if (!writing_ && !hold_writes_ && has_writable()) {
+        if (!writing_ && can_write_now()) {
             writing_ = true;
             asio::co_spawn(ex_, [self]() { return self->write_loop(); }, asio::detached);
         }
@@ -1429,13 +1483,20 @@ public:
     bool has_unwritten() const noexcept { return !pending_.empty() && !pending_.back()->written; }
     /// Something to write: an unwritten request, or the second step of a described request.
     bool has_writable() const noexcept { return has_unwritten() || (describing_ && describing_->step_done); }
+    /// Writes held for a CancelRequest still let a preparing request send its next step (only
+    /// Sync once cancelled): its ReadyForQuery is what releases the hold.
+    bool can_write_now() const noexcept
+    {
+        if (describing_ && describing_->step_done) return true;
+        return !hold_writes_ && has_unwritten();
+    }
     bool has_written() const noexcept { return !pending_.empty() && pending_.front()->written; }
 
     asio::awaitable<void> write_loop()
     {
         std::vector<std::shared_ptr<request>> batch;
         std::vector<asio::const_buffer> bufs;
-        while (state_ == state::ready && !hold_writes_ && has_writable()) {
+        while (state_ == state::ready && can_write_now()) {
             batch.clear();
             bufs.clear();
             for (auto& r : pending_) {
@@ -1448,13 +1509,22 @@ public:
                         batch.push_back(r);
                         if (more) break;
                         describing_ = nullptr;
+                        if (hold_writes_) break;
                         continue;
                     }
                     if (r->exclusive) break;  // a COPY FROM STDIN in progress owns the wire
                     continue;
                 }
+                if (hold_writes_) break;
                 if (r->reencode) reencode_if_ready(*r);
+                if (r->first_step_pending) encode_first_step(*r);
                 r->written = true;
+                if (!r->closes.empty()) {
+                    r->close_out.clear();
+                    for (const auto& n : r->closes) wire::encode_close(r->close_out, wire::describe_target::statement, n);
+                    r->closes.clear();
+                    bufs.push_back(asio::buffer(r->close_out));
+                }
                 bufs.push_back(asio::buffer(r->out));
                 batch.push_back(r);
                 if (r->current != request::step::none) {
@@ -1563,8 +1633,11 @@ public:
                 return {};
             }
             [[fallthrough]];
-        case wire::msg::parse_complete:
         case wire::msg::bind_complete:
+            // The statement itself is bound (not a catalog lookup's Bind): from here on it may run.
+            if (r.current == request::step::none) r.executed = true;
+            return wire::parse_empty(m.body);
+        case wire::msg::parse_complete:
         case wire::msg::close_complete:
         case wire::msg::portal_suspended:
             return wire::parse_empty(m.body);
@@ -1704,6 +1777,7 @@ public:
             auto& st = *it->second;
             st.columns = cols;
             st.result_formats = r.result_formats;
+            st.uses_looked_up_types = r.uses_looked_up_types;
             st.ready = true;
         }
         r.results.clear();
@@ -1715,7 +1789,7 @@ public:
     void finish(const std::shared_ptr<request>& req)
     {
         request& r = *req;
-        if (draining_.erase(r.id) && draining_.empty() && !cancel_in_progress_ && drain_timer_) drain_timer_->cancel();
+        if (draining_.erase(r.id) && draining_.empty() && !cancel_in_progress_) stop_drain_timer();
         if (cancel_in_progress_ && r.id == cancel_target_) {
             cancel_target_done_ = true;
             maybe_release_hold();
@@ -1723,8 +1797,9 @@ public:
         const std::string sqlstate = r.ec ? sqlstate_of(r.ec) : std::string();
         // A type looked up earlier may be gone (dropped, or created again with a new OID): the
         // server says 42704, or XX000 "cache lookup failed for type n" for an OID in Parse.
-        const bool stale_type =
-            sqlstate == "42704" || (sqlstate == "XX000" && r.server.message.starts_with("cache lookup failed for type"));
+        // (42704 is any undefined object: it counts only for a statement sent with looked-up OIDs.)
+        const bool stale_type = (sqlstate == "42704" && r.uses_looked_up_types) ||
+                                (sqlstate == "XX000" && r.server.message.starts_with("cache lookup failed for type"));
         if (stale_type) forget_types();
         if (r.k == request::kind::execute) {
             bool retry = false;
@@ -1743,9 +1818,10 @@ public:
                 invalidate_statement_for(r);
                 retry = true;
             }
-            // Outside a transaction block, run it again once, transparently.
+            // Outside a transaction block, run it again once, transparently — only if it cannot
+            // have run (the error came before its BindComplete).
             if (retry) {
-                if (tx_status_ == 'I' && !r.retried && !r.abandoned) {
+                if (tx_status_ == 'I' && !r.retried && !r.abandoned && !r.executed) {
                     auto again = std::make_shared<request>();
                     again->k = request::kind::execute;
                     again->diag = r.diag;
@@ -1755,6 +1831,7 @@ public:
                     again->retried = true;
                     if (!encode_execute(*again)) {
                         again->id = ++request_counter_;
+                        note_preparer(*again);
                         install_cancellation(*again);
                         pending_.push_back(std::move(again));
                         pending_count_.store(pending_.size(), std::memory_order_release);
@@ -1770,12 +1847,19 @@ public:
             if (tag_changes_session(res.command_tag())) session_modified_ = true;
         }
         if (!r.ec && r.k == request::kind::simple) {
-            // DISCARD ALL / DEALLOCATE ALL run by the user drop every prepared statement.
+            // DISCARD ALL / DEALLOCATE ALL run by the user drop every statement prepared before
+            // them; statements prepared by requests pipelined behind them survive. (Pending
+            // Closes stay: closing a statement that is gone is not an error.)
             for (const auto& res : r.results) {
                 if (res.command_tag() == "DISCARD ALL" || res.command_tag() == "DEALLOCATE ALL") {
-                    lru_.clear();
-                    cache_index_.clear();
-                    pending_closes_.clear();
+                    for (auto it = cache_index_.begin(); it != cache_index_.end();) {
+                        if (it->second->prepared_by < r.id) {
+                            lru_.erase(it->second);
+                            it = cache_index_.erase(it);
+                        } else {
+                            ++it;
+                        }
+                    }
                 }
                 if (res.command_tag() == "DISCARD ALL") forget_types();
             }
@@ -1810,7 +1894,7 @@ public:
         stream_.close();
         if (cancel_side_) cancel_side_->close();
         draining_.clear();
-        if (drain_timer_) drain_timer_->cancel();
+        stop_drain_timer();
         describing_ = nullptr;
         auto pending = std::move(pending_);
         pending_.clear();
@@ -1908,6 +1992,7 @@ public:
     std::uint64_t cancel_target_ = 0;
     std::optional<asio::steady_timer> drain_timer_;
     bool drain_armed_ = false;
+    std::uint64_t drain_gen_ = 0;
     std::set<std::uint64_t> draining_;        // cancelled requests still on the wire
     std::shared_ptr<stream> cancel_side_;     // the CancelRequest connection, while it runs
 

@@ -240,8 +240,9 @@ TEST(reliability, s03_pg_ctl_restart_under_load_retryable_errors_backoff_refill_
                 errors.total(), errors.describe().c_str());
 
     // In-flight queries failed, each with a connection-level (fatal: retry on a new connection)
-    // error; nothing else failed (acquire timeout 20 s >> the restart).
-    EXPECT_GE(errors.total(), 1);
+    // error; nothing else failed (acquire timeout 20 s >> the restart). How many were in flight
+    // at the stop depends on timing (1 to 8 in quiet runs; 0 can happen when a loaded client
+    // left all 8 backends idle at that instant: those are replaced on borrow, failing nobody).
     EXPECT_LE(errors.total(), 8) << "at most the queries in flight on the 8 connections";
     EXPECT_EQ(errors_not_fatal, 0) << errors.describe();
     // What the user sees: the server's shutdown message, or the socket closing under the query.
