@@ -834,7 +834,6 @@ public:
             } else if (r.first_use) {
                 // Describe first, so that even the first execution gets binary results.
                 r.statement = lru_.front().name;
-                validate_bind(r);
                 // The first step is encoded when the request is written: type names resolved by
                 // a request ahead of it (nothing is written behind a preparing request) are
                 // known by then, so each type is looked up once.
@@ -855,20 +854,6 @@ public:
         return {};
     }
 
-    /// Checks that `r`'s Bind can be encoded (sizes, parameter count) before anything is sent.
-    static void validate_bind(const request& r)
-    {
-        std::string scratch;
-        const auto& p = r.params;
-        wire::bind_writer b(scratch, "", "", p.formats(), static_cast<std::int16_t>(p.size()));
-        for (std::size_t i = 0; i < p.size(); ++i) {
-            auto v = p.value(i);
-            if (v) b.value(*v);
-            else b.null();
-        }
-        b.finish({});
-    }
-
     // ---- the steps of a new cached statement -------------------------------------------------
 
     void encode_first_step(request& r)
@@ -886,7 +871,7 @@ public:
         const auto names = r.params.type_names();
         for (std::size_t i = 0; i < names.size(); ++i) {
             if (names[i].empty() || oids[i] != 0) continue;
-            auto it = type_oids_by_name_.find(std::string(names[i]));
+            auto it = type_oids_by_name_.find(names[i]);
             if (it != type_oids_by_name_.end()) oids[i] = it->second;  // 0 if the type does not exist
             if (oids[i] != 0) r.uses_looked_up_types = true;
         }
@@ -899,7 +884,7 @@ public:
     bool has_unresolved_type_names(const param_list& p) const
     {
         for (auto n : p.type_names())
-            if (!n.empty() && !type_oids_by_name_.contains(std::string(n))) return true;
+            if (!n.empty() && !type_oids_by_name_.contains(n)) return true;
         return false;
     }
 
@@ -924,7 +909,7 @@ public:
         }
         r.lookup_names.clear();
         for (auto n : names) {
-            if (n.empty() || type_oids_by_name_.contains(std::string(n))) continue;
+            if (n.empty() || type_oids_by_name_.contains(n)) continue;
             r.lookup_names.emplace_back(n);
             if (name_list.size() > 1) name_list += ',';
             name_list += '"';
@@ -994,7 +979,16 @@ public:
             }
         }
         on_described(r);
-        bind_and_execute(r, r.statement, r.result_formats);
+        try {
+            bind_and_execute(r, r.statement, r.result_formats);
+        } catch (const error_with_diagnostics& e) {
+            // The Bind cannot be sent (e.g. larger than a protocol message may be): the caller
+            // gets that error; the statement stays prepared, nothing ran.
+            r.ec = e.code();
+            if (r.diag) *r.diag = e.get_diagnostics();
+            r.out.clear();
+            wire::encode_sync(r.out);
+        }
         return false;
     }
 
@@ -1984,7 +1978,11 @@ public:
     request* describing_ = nullptr;  // a new statement's request between its steps (see request::step)
     // User and extension types, looked up once per connection (request::step).
     std::unordered_map<oid_t, std::string> type_names_by_oid_;  // "public.mood"; "" = not found
-    std::unordered_map<std::string, oid_t> type_oids_by_name_;  // declared name -> OID; 0 = not found
+    struct name_hash {
+        using is_transparent = void;  // lookups by the declared string_view, no copy
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, oid_t, name_hash, std::equal_to<>> type_oids_by_name_;  // declared name -> OID; 0 = not found
     std::size_t type_lookups_ = 0;
     bool cancel_in_progress_ = false;
     bool cancel_target_done_ = false;
