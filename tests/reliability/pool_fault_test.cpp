@@ -256,8 +256,10 @@ TEST(reliability, s03_pg_ctl_restart_under_load_retryable_errors_backoff_refill_
     EXPECT_EQ(late_errors, 0) << errors.describe();
     // Backoff: at most 8 attempts in the first burst, then one at a time at 100, 200, 400, 800 ...
     // ms (minus up to 50 % jitter): about 6 over a 1.3 s outage (at most 8 + 7 even if every jitter
-    // drew the shortest delay); without backoff there would be hundreds.
-    EXPECT_LE(attempts_while_down.size(), 16u) << attempts;
+    // drew the shortest delay); without backoff there would be hundreds. The window ends when
+    // start_server() returns, a little after the server accepts again, so the refill burst (up
+    // to 8 successful connects) can fall inside it (seen under ASan: 8 + 3 + 8).
+    EXPECT_LE(attempts_while_down.size(), 8u + 7u + 8u) << attempts;
     // Refilled: 8 new connections (plus the 8 from before).
     EXPECT_GE(final_stats.created, 16u);
     EXPECT_GE(cached_after, 1u);
