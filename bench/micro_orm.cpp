@@ -80,7 +80,7 @@ void insert_1000_render_only(benchmark::State& state)
     measure(
         state,
         [&] {
-            auto sql = sleet::detail::render_sql(q);
+            auto sql = sleet::detail::render_sql(q).text;
             benchmark::DoNotOptimize(sql);
         },
         insert_batch);

@@ -24,11 +24,11 @@ WL = {
     "w3": "W3 select 10k rows",
     "w4": "W4 insert 1k rows/stmt",
 }
-ORDER = ["sleet", "sleet-pool", "pgbench", "pgbench-pipeline", "postgresjs", "drizzle-postgresjs",
+ORDER = ["sleet", "sleet-conns", "pgbench", "pgbench-pipeline", "postgresjs", "drizzle-postgresjs",
          "drizzle-postgresjs-prep", "drizzle-pg", "asyncpg"]
 LABEL = {
     "sleet": "sleet",
-    "sleet-pool": "sleet over sleet::pool (1 query/borrow)",
+    "sleet-conns": "sleet over 8 connections, round-robin",
     "pgbench": "pgbench (libpq, C)",
     "pgbench-pipeline": "pgbench, pipeline 32/conn",
     "postgresjs": "postgres.js raw",

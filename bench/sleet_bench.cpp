@@ -3,14 +3,15 @@
 // print (see ../shared/peers/README.md and python/peerstat.py for the fields).
 //
 //   sleet-bench --workload w1|w2|w3|w4 --url URL [--duration S] [--warmup S]
-//               [--w2 pipeline|pool] [--connections N] [--tasks N]
+//               [--w2 pool|connections] [--connections N] [--tasks N]
 //
 //   w1  point select of the 4 user columns by random id, one connection, sequential
 //   w2  the same with 8 connections and 256 concurrent tasks:
-//         pipeline (default, peer "sleet"): task k issues its queries on connection k % 8; up to
-//           32 queries are in flight on each connection (sleet pipelines implicitly)
-//         pool (peer "sleet-pool"): every query borrows a connection of a sleet::pool (max 8)
-//           for itself (pool::async_execute), so at most 8 queries are in flight
+//         pool (default, peer "sleet"): a sleet::database over a sleet::pool (min = max = 8);
+//           the selects are read-only, so the pool pipelines them on shared borrows (up to 32
+//           in flight per connection, pool_params::shared_depth)
+//         connections (peer "sleet-conns"): 8 sleet::connections, task k issues its queries on
+//           connection k % 8 (sleet pipelines implicitly)
 //   w3  all 10,000 users in one query into std::vector<select_model<users_t>>, repeated
 //   w4  a 1,000-row insert into events (jsonb payload) per statement, fresh rows each time
 //
@@ -70,7 +71,7 @@ struct options {
     std::string url;
     double duration = 5;
     double warmup = 1;
-    std::string w2_mode = "pipeline";
+    std::string w2_mode = "pool";
     std::size_t connections = 8;
     std::size_t tasks = 256;
 };
@@ -79,7 +80,7 @@ struct options {
 {
     std::fprintf(stderr,
                  "sleet-bench: %s\nusage: sleet-bench --workload w1|w2|w3|w4 --url URL [--duration S] [--warmup S]\n"
-                 "                   [--w2 pipeline|pool] [--connections N] [--tasks N]\n",
+                 "                   [--w2 pool|connections] [--connections N] [--tasks N]\n",
                  why);
     std::exit(2);
 }
@@ -106,7 +107,7 @@ options parse_args(int argc, char** argv)
     }
     if (o.workload != "w1" && o.workload != "w2" && o.workload != "w3" && o.workload != "w4") usage("--workload must be w1, w2, w3 or w4");
     if (o.url.empty()) usage("--url is required");
-    if (o.w2_mode != "pipeline" && o.w2_mode != "pool") usage("--w2 must be pipeline or pool");
+    if (o.w2_mode != "connections" && o.w2_mode != "pool") usage("--w2 must be pool or connections");
     if (o.connections == 0 || o.tasks == 0 || o.duration <= 0 || o.warmup < 0) usage("bad numeric option");
     return o;
 }
@@ -266,21 +267,6 @@ asio::awaitable<std::uint64_t> run_w4(sleet::database& db, id_source& ids, clock
     co_return n;
 }
 
-/// W2 over sleet::pool: each statement borrows a connection for itself.
-class pool_executor final : public sleet::query_executor {
-public:
-    explicit pool_executor(sleet::pool& p) : pool_(&p) {}
-    asio::any_io_executor get_executor() const override { return pool_->get_executor(); }
-    void start_execute(std::string sql, sleet::param_list params, sleet::diagnostics* diag, sleet::detail::execute_handler_t h) override
-    {
-        pool_->async_execute(sql, std::move(params), diag, std::move(h));
-    }
-    char transaction_status() const override { return 'I'; }
-
-private:
-    sleet::pool* pool_;
-};
-
 struct measurement {
     std::uint64_t units = 0;
     double wall_s = 0, cpu_user_s = 0, cpu_sys_s = 0;
@@ -311,7 +297,9 @@ asio::awaitable<measurement> run_benchmark(const options& o)
         pp.min_size = o.connections;
         pp.max_size = o.connections;
         pool.emplace(ex, std::move(pp));
-        dbs.emplace_back(std::make_shared<pool_executor>(*pool));
+        dbs.emplace_back(*pool);
+        auto c = co_await pool->async_acquire();
+        m.server_version = std::string(c->server_parameter("server_version"));
     } else {
         m.server_version = std::string(conns.front()->server_parameter("server_version"));
     }
@@ -371,12 +359,13 @@ std::string to_json(const options& o, const measurement& m)
     const bool rows = o.workload == "w3" || o.workload == "w4";
     std::string args;
     if (o.workload == "w2")
-        args = pooled ? "sleet::pool max " + std::to_string(o.connections) + ", " + std::to_string(o.tasks) + " tasks, one query per borrow"
+        args = pooled ? "sleet::database over sleet::pool (min = max = " + std::to_string(o.connections) + "), " +
+                            std::to_string(o.tasks) + " tasks"
                       : std::to_string(o.connections) + " connections x " + std::to_string(o.tasks) +
                             " tasks, round-robin, pipelined";
     else
         args = "1 connection";
-    std::string s = "{\"peer\": \"" + std::string(pooled ? "sleet-pool" : "sleet") + "\", \"workload\": \"" + o.workload +
+    std::string s = "{\"peer\": \"" + std::string(pooled || o.workload != "w2" ? "sleet" : "sleet-conns") + "\", \"workload\": \"" + o.workload +
                     "\", \"unit\": \"" + (rows ? "rows" : "queries") + "\", \"units\": " + std::to_string(m.units) +
                     ", \"wall_s\": " + num(m.wall_s) + ", \"cpu_user_s\": " + num(m.cpu_user_s) + ", \"cpu_sys_s\": " + num(m.cpu_sys_s);
     if (m.s0.host && m.s1.host) {

@@ -7,8 +7,15 @@
 //
 // \par Pipelining
 // Operations may be started while others are outstanding: their messages are written without
-// waiting for earlier results (one Sync each) and they complete in the order they were started.
-// An error fails only its own operation.
+// waiting for earlier results and they complete in the order they were started. An error fails
+// only its own operation. Each statement ends with its own Sync, except read-only ones
+// (param_list::read_only(), set by the query builder for selects without row locks or raw SQL):
+// when several are written back to back outside a transaction block they share one Sync, so
+// the server answers them with one ReadyForQuery and one send. They then run in one implicit
+// transaction, which is invisible to statements that only read. If one of them fails, the
+// server skips the ones after it up to the Sync; those are sent again at once, so they still
+// succeed — and complete after the operations that were already on the wire behind them.
+// (connection_params::shared_sync = false turns this off.)
 //
 // \par Executor
 // Intermediate handlers run on the connection's executor; the final handler on the handler's
@@ -72,6 +79,7 @@ using copy_sink = std::function<void(std::string_view row)>;
 
 namespace detail {
 class connection_impl;
+struct connection_access;
 using connect_handler_t = boost::asio::any_completion_handler<void(error_code)>;
 using simple_query_handler_t = boost::asio::any_completion_handler<void(error_code, std::vector<result>)>;
 using execute_handler_t = boost::asio::any_completion_handler<void(error_code, result)>;
@@ -91,6 +99,10 @@ struct connection_params {
     bool statement_cache = true;
     /// Most statements kept per connection (least recently used are closed first).
     std::size_t statement_cache_size = 256;
+    /// Read-only statements (param_list::read_only(): the query builder's selects) pipelined
+    /// back to back outside a transaction block share one Sync (see "Pipelining" above).
+    /// false = one Sync per statement, always.
+    bool shared_sync = true;
 };
 
 using notice_handler = std::function<void(const server_error_fields&)>;
@@ -316,7 +328,16 @@ private:
     void start_copy_in(std::string sql, copy_source src, diagnostics* diag, detail::copy_handler_t h);
     void start_copy_out(std::string sql, copy_sink sink, diagnostics* diag, detail::copy_handler_t h);
 
+    friend struct detail::connection_access;
     std::shared_ptr<detail::connection_impl> impl_;
 };
+
+namespace detail {
+/// For the pool and the query layer, which own the SQL already: runs a statement without the
+/// copy that async_execute's string_view makes. Same semantics as async_execute.
+struct connection_access {
+    static void start_execute(connection& c, std::string sql, param_list params, diagnostics* diag, execute_handler_t h);
+};
+} // namespace detail
 
 } // namespace sleet

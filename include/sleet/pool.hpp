@@ -39,6 +39,16 @@
 // io_context run by several threads; stats() may be called from any thread. A borrowed
 // connection is used by its borrower only: its operations dispatch to the connection's strand.
 //
+// \par Shared connections for read-only statements
+// A statement marked read-only (see pool_params::shared_depth) does not borrow a connection for
+// itself: the pool keeps a few connections borrowed as "shared leases" and pipelines such
+// statements on the least loaded one (up to shared_depth each; a new lease is borrowed while
+// every lease is busy and the pool has room). Leases are ordinary borrows: they count in
+// in_use, and they go back to the pool (reset as any borrow) when idle at a maintenance tick,
+// when a borrower is waiting (new read-only statements then wait behind it, first come first
+// served), or when the pool closes. A statement that fails fatally retires its lease's
+// connection once the lease's other statements have finished.
+//
 // \par Per-operation cancellation
 // async_acquire supports terminal, partial and total cancellation: a cancelled waiter leaves the
 // queue at once and completes with operation_aborted; no connection is leaked. Queries on the
@@ -87,6 +97,11 @@ struct pool_params {
     std::size_t min_size = 0;
     /// Upper bound on open (and opening) connections. Must be at least 1.
     std::size_t max_size = 10;
+    /// Read-only statements run through async_execute (param_list::read_only(): the query
+    /// builder's selects on a database over the pool) share borrowed connections, pipelined,
+    /// up to this many in flight on one connection; other statements borrow a connection each.
+    /// 0: every statement borrows a connection for itself.
+    std::size_t shared_depth = 32;
     /// Longest wait in async_acquire; zero: wait forever.
     std::chrono::milliseconds acquire_timeout{30'000};
     /// Connections are closed after this long (zero: never), minus a random part up to
@@ -134,6 +149,7 @@ struct pool_stats {
 
 namespace detail {
 class pool_impl;
+struct pool_access;
 struct pool_node;
 using acquire_handler_t = boost::asio::any_completion_handler<void(error_code, pooled_connection)>;
 using close_handler_t = boost::asio::any_completion_handler<void(error_code)>;
@@ -302,6 +318,7 @@ public:
 private:
     void start_acquire(diagnostics* diag, source_location where, detail::acquire_handler_t h);
     void start_execute(std::string sql, param_list params, diagnostics* diag, detail::execute_handler_t h);
+    friend struct detail::pool_access;  // the query layer hands over its SQL without a copy
     void start_simple_query(std::string sql, diagnostics* diag, detail::simple_query_handler_t h);
     void start_close(detail::close_handler_t h);
 

@@ -144,11 +144,18 @@ private:
     std::size_t cap_ = 0, start_ = 0, end_ = 0;
 };
 
+/// What a prepared statement returns: shared by its cache entry, the requests that execute it
+/// and (its columns) every result it produces.
+struct statement_shape {
+    std::vector<column> columns;      // with the formats we request on Bind
+    std::vector<wire::format> result_formats;
+    std::size_t rows = 0, bytes = 0;  // the size of its last result: the next one reserves that much
+};
+
 /// A statement in the per-connection cache.
 struct cached_statement {
     std::string name;                 // "sleet_s<N>"
-    std::vector<column> columns;      // with the formats we request on Bind
-    std::vector<wire::format> result_formats;
+    std::shared_ptr<statement_shape> shape;  // set once described
     bool ready = false;               // Parse acknowledged and row description known
     bool touches_session = false;     // text_touches_session(sql), computed once
     bool uses_looked_up_types = false;  // prepared with parameter OIDs looked up by name
@@ -208,6 +215,50 @@ struct request {
 
     // command: LISTEN / UNLISTEN bookkeeping on success
     std::function<void()> on_success;
+
+    // Sync sharing (see connection_impl::write_next): a read-only statement bound to a ready
+    // cached statement may leave its Sync to the next one; it then completes on CommandComplete.
+    bool read_only = false;           // the caller's hint (param_list::read_only)
+    bool bound_cached = false;        // encoded as Bind + Execute + Sync of a ready cached statement
+    bool synced = true;               // its own Sync was written (false: a later statement's Sync covers it)
+    bool skipped = false;             // an earlier statement under the same Sync failed: the server skipped it
+    std::shared_ptr<statement_shape> shape;  // of the cached statement it executes
+
+    /// Back to a fresh execute request, keeping the capacity of its buffers (requests are reused).
+    void reset_for_reuse()
+    {
+        k = kind::execute;
+        id = 0;
+        out.clear();
+        if (out.capacity() > max_kept_buffer) std::string().swap(out);
+        written = abandoned = false;
+        cache_key.clear();
+        first_use = false;
+        current = step::none;
+        step_done = step_failed = false;
+        statement.clear();
+        described.clear();
+        result_formats.clear();
+        lookup_names.clear();
+        first_step_pending = reencode = false;
+        sql.clear();
+        params.clear();
+        retried = executed = uses_looked_up_types = false;
+        closes.clear();
+        close_out.clear();
+        touches_session = false;
+        results.clear();
+        in_result = false;
+        ec = {};
+        server = server_error_fields{};
+        diag = nullptr;
+        exclusive = false;
+        copy_rows = 0;
+        read_only = bound_cached = skipped = false;
+        synced = true;
+        shape.reset();
+    }
+    static constexpr std::size_t max_kept_buffer = 64 * 1024;
 
     simple_query_handler_t simple_h;
     execute_handler_t execute_h;
@@ -766,17 +817,50 @@ public:
 
     void start_execute(std::string sql, param_list params, diagnostics* diag, execute_handler_t h)
     {
-        auto req = std::make_shared<request>();
-        req->k = request::kind::execute;
+        auto req = make_execute_request();
         req->diag = diag;
         req->sql = std::move(sql);
         req->params = std::move(params);
+        req->read_only = req->params.read_only();
         req->execute_h.swap(h);  // not operator=: Boost 1.81 any_completion_handler move-assignment recurses
         if (auto ec = encode_execute(*req)) {
             auto hh = std::move(req->execute_h);
             return fail_now(std::move(hh), ec, nullptr, {});
         }
         enqueue(std::move(req));
+    }
+
+    /// A request for start_execute: a finished one reused (its buffers keep their capacity), or
+    /// a new one.
+    std::shared_ptr<request> make_execute_request()
+    {
+        if (spare_requests_.empty()) {
+            auto r = std::make_shared<request>();
+            r->k = request::kind::execute;
+            return r;
+        }
+        auto r = std::move(spare_requests_.back());
+        spare_requests_.pop_back();
+        return r;
+    }
+
+    /// A finished request that nobody else holds goes back to the spares.
+    void recycle(std::shared_ptr<request> r)
+    {
+        if (r->k != request::kind::execute || r.use_count() != 1 || spare_requests_.size() >= max_spare_requests) return;
+        r->reset_for_reuse();
+        spare_requests_.push_back(std::move(r));
+    }
+    static constexpr std::size_t max_spare_requests = 64;
+
+    /// The statement cache's key of a request: its SQL text and parameter OIDs, built in a buffer
+    /// of the connection's (valid until the next call).
+    std::string_view key_of(const request& r)
+    {
+        key_scratch_.assign(r.sql);
+        key_scratch_.push_back('\0');
+        for (oid_t o : r.params.oids()) key_scratch_.append(reinterpret_cast<const char*>(&o), sizeof o);
+        return key_scratch_;
     }
 
     /// Encodes an execute request using the statement cache: a known statement costs
@@ -795,8 +879,9 @@ public:
     {
         r.out.clear();
         r.first_use = false;
+        r.bound_cached = false;
         r.current = request::step::none;
-        std::string key = statement_key(r);
+        const std::string_view key = params_.statement_cache ? key_of(r) : std::string_view();
         try {
             cached_statement* st = nullptr;
             if (params_.statement_cache) {
@@ -818,19 +903,17 @@ public:
                     lru_.emplace_front();
                     lru_.front().name = "sleet_s" + std::to_string(++statement_counter_);
                     lru_.front().touches_session = r.touches_session = text_touches_session(r.sql);
-                    cache_index_.emplace(key, lru_.begin());
+                    r.cache_key.assign(key);
+                    cache_index_.emplace(r.cache_key, lru_.begin());
                     r.first_use = true;
-                    r.cache_key = key;
                 }
             }
             if (!params_.statement_cache) r.touches_session = text_touches_session(r.sql);
             take_pending_closes(r);
             if (st) {
                 r.uses_looked_up_types = st->uses_looked_up_types;
-                bind_and_execute(r, st->name, st->result_formats);
-                r.results.emplace_back();
-                r.results.back().set_columns(st->columns);
-                r.in_result = true;
+                bind_and_execute(r, st->name, st->shape->result_formats);
+                bind_to_shape(r, st->shape);
             } else if (r.first_use) {
                 // Describe first, so that even the first execution gets binary results.
                 r.statement = lru_.front().name;
@@ -847,11 +930,25 @@ public:
             }
         } catch (const error_with_diagnostics& e) {
             give_back_closes(r);
-            if (r.first_use) forget_statement(key);
+            if (r.first_use) forget_statement(r.cache_key);
             if (r.diag) *r.diag = e.get_diagnostics();
             return e.code();
         }
         return {};
+    }
+
+    /// `r` executes a ready cached statement: its result shares the statement's columns and
+    /// reserves the size of the statement's last result.
+    void bind_to_shape(request& r, std::shared_ptr<statement_shape> shape)
+    {
+        r.bound_cached = true;
+        r.results.clear();
+        r.results.emplace_back();
+        result& res = r.results.back();
+        res.set_columns(std::shared_ptr<const std::vector<column>>(shape, &shape->columns));
+        if (shape->rows) res.reserve(shape->rows, shape->bytes);
+        r.shape = std::move(shape);
+        r.in_result = true;
     }
 
     // ---- the steps of a new cached statement -------------------------------------------------
@@ -998,7 +1095,7 @@ public:
     {
         r.reencode = false;
         if (!params_.statement_cache) return;
-        auto it = cache_index_.find(statement_key(r));
+        auto it = cache_index_.find(key_of(r));
         if (it == cache_index_.end() || !it->second->ready) return;  // keep the unnamed encoding
         const cached_statement& st = *it->second;
         r.uses_looked_up_types = st.uses_looked_up_types;
@@ -1006,15 +1103,12 @@ public:
         std::string saved;
         saved.swap(r.out);
         try {
-            bind_and_execute(r, st.name, st.result_formats);
+            bind_and_execute(r, st.name, st.shape->result_formats);
         } catch (const error_with_diagnostics&) {
             r.out.swap(saved);  // cannot happen (the same Bind encoded before); keep the unnamed form
             return;
         }
-        r.results.clear();
-        r.results.emplace_back();
-        r.results.back().set_columns(st.columns);
-        r.in_result = true;
+        bind_to_shape(r, st.shape);
     }
 
     void bind_and_execute(request& r, std::string_view statement, std::span<const wire::format> result_formats, bool describe = false)
@@ -1071,7 +1165,7 @@ public:
         r.closes.clear();
     }
 
-    void forget_statement(const std::string& key)
+    void forget_statement(std::string_view key)
     {
         auto it = cache_index_.find(key);
         if (it == cache_index_.end()) return;
@@ -1460,18 +1554,23 @@ public:
         return out;
     }
 
+    /// Starts the writer and the reader when there is work for them. Both start from a posted
+    /// function, never inside the caller's initiating function: requests started in the same
+    /// turn of the event loop go out in one write, and no handler runs inside its initiation.
     void kick()
     {
         if (state_ != state::ready) return;
-        auto self = shared_from_this();
         if (!writing_ && can_write_now()) {
             writing_ = true;
-            asio::co_spawn(ex_, [self]() { return self->write_loop(); }, asio::detached);
+            asio::post(ex_, [self = shared_from_this()] { self->write_next(); });
         }
-        if (!reading_ && (has_written() || notify_waiter_active_)) {
-            reading_ = true;
-            asio::co_spawn(ex_, [self]() { return self->read_loop(); }, asio::detached);
-        }
+        if (!reading_ && (has_written() || notify_waiter_active_)) start_reading();
+    }
+
+    void start_reading()
+    {
+        reading_ = true;
+        asio::post(ex_, [self = shared_from_this()] { self->read_next(); });
     }
 
     bool has_unwritten() const noexcept { return !pending_.empty() && !pending_.back()->written; }
@@ -1486,72 +1585,133 @@ public:
     }
     bool has_written() const noexcept { return !pending_.empty() && pending_.front()->written; }
 
-    asio::awaitable<void> write_loop()
+    /// May share a Sync with the statements written next to it: a read-only statement bound to a
+    /// ready cached statement, with nothing else in its messages.
+    static bool can_share_sync(const request& r) noexcept
     {
-        std::vector<std::shared_ptr<request>> batch;
-        std::vector<asio::const_buffer> bufs;
-        while (state_ == state::ready && can_write_now()) {
-            batch.clear();
-            bufs.clear();
-            for (auto& r : pending_) {
-                if (r->written) {
-                    if (r.get() == describing_) {
-                        // Its columns are needed for the Bind: nothing goes behind it until then.
-                        if (!r->step_done) break;
-                        const bool more = encode_next_step(*r);
-                        bufs.push_back(asio::buffer(r->out));
-                        batch.push_back(r);
-                        if (more) break;
-                        describing_ = nullptr;
-                        if (hold_writes_) break;
-                        continue;
-                    }
-                    if (r->exclusive) break;  // a COPY FROM STDIN in progress owns the wire
-                    continue;
-                }
-                if (hold_writes_) break;
-                if (r->reencode) reencode_if_ready(*r);
-                if (r->first_step_pending) encode_first_step(*r);
-                r->written = true;
-                if (!r->closes.empty()) {
-                    r->close_out.clear();
-                    for (const auto& n : r->closes) wire::encode_close(r->close_out, wire::describe_target::statement, n);
-                    r->closes.clear();
-                    bufs.push_back(asio::buffer(r->close_out));
-                }
-                bufs.push_back(asio::buffer(r->out));
-                batch.push_back(r);
-                if (r->current != request::step::none) {
-                    describing_ = r.get();
-                    break;
-                }
-                if (r->exclusive) break;
-            }
-            if (batch.empty()) break;
-            // Start reading as soon as something is on its way.
-            if (!reading_) {
-                reading_ = true;
-                auto self = shared_from_this();
-                asio::co_spawn(ex_, [self]() { return self->read_loop(); }, asio::detached);
-            }
-            auto [ec, n] = co_await stream_.write(bufs);
-            if (ec) {
-                diagnostics d;
-                d.assign_client("could not send data to server: " + ec.message());
-                fail_all(ec, &d);
-                break;
-            }
-            for (auto& r : batch) {
-                if (r.get() == describing_) continue;  // (its second step is encoded into out later)
-                r->out.clear();
-                r->out.shrink_to_fit();
-            }
+        return r.k == request::kind::execute && r.read_only && r.bound_cached && r.current == request::step::none &&
+               !r.first_step_pending && r.closes.empty() && !r.touches_session && !r.exclusive;
+    }
+    /// Cannot open a transaction block (so statements behind it may still share Syncs).
+    static bool keeps_idle(const request& r) noexcept { return r.k == request::kind::execute && r.read_only; }
+
+    /// Writes every request not yet written in one gather write, then the next ones. Read-only
+    /// statements written one after another outside a transaction block share one Sync (at most
+    /// max_shared_sync): the server then answers them with one ReadyForQuery and one send()
+    /// instead of one each. They run in one implicit transaction, which changes nothing for
+    /// statements that only read; if one fails, the server skips the rest up to the Sync, and
+    /// those are sent again (on_skipped_ready), so an error still fails only its own statement.
+    /// The writer is a chain of callbacks (write_next -> on_written -> write_next ...) while
+    /// writing_ is set.
+    void write_next()
+    {
+        auto self = shared_from_this();  // fail_all may complete handlers that drop the connection
+        auto& batch = write_batch_;
+        auto& bufs = write_bufs_;
+        batch.clear();
+        bufs.clear();
+        if (state_ == state::ready && can_write_now()) gather_writes();
+        if (batch.empty()) {
+            writing_ = false;
+            return;
         }
-        writing_ = false;
+        // Start reading as soon as something is on its way.
+        if (!reading_) start_reading();
+        stream_.async_write(bufs, [self](const boost::system::error_code& ec, std::size_t) { self->on_written(ec); });
     }
 
-    asio::awaitable<void> read_loop()
+    void on_written(const boost::system::error_code& ec)
     {
+        if (ec) {
+            write_batch_.clear();
+            write_bufs_.clear();
+            diagnostics d;
+            d.assign_client("could not send data to server: " + ec.message());
+            fail_all(ec, &d);
+            writing_ = false;
+            return;
+        }
+        for (auto& r : write_batch_) {
+            if (r.get() == describing_) continue;  // (its second step is encoded into out later)
+            r->out.clear();
+            if (r->out.capacity() > request::max_kept_buffer) r->out.shrink_to_fit();
+        }
+        write_next();
+    }
+
+    /// Fills write_batch_/write_bufs_ with the requests to write now.
+    void gather_writes()
+    {
+        auto& batch = write_batch_;
+        auto& bufs = write_bufs_;
+        // Sharing needs an idle session, and nothing on the wire that could open a block.
+        bool may_share = params_.shared_sync && tx_status_ == 'I';
+        request* open_tail = nullptr;  // the last statement of the run that leaves its Sync off
+        std::size_t open_buf = 0, open_len = 0;
+        auto close_run = [&] {
+            if (!open_tail) return;
+            open_tail->synced = true;  // the run's last statement carries the Sync after all
+            bufs[open_buf] = asio::buffer(open_tail->out);
+            open_tail = nullptr;
+            open_len = 0;
+        };
+        for (auto& r : pending_) {
+            if (r->written) {
+                if (!keeps_idle(*r)) may_share = false;
+                if (r.get() == describing_) {
+                    // Its columns are needed for the Bind: nothing goes behind it until then.
+                    if (!r->step_done) break;
+                    const bool more = encode_next_step(*r);
+                    bufs.push_back(asio::buffer(r->out));
+                    batch.push_back(r);
+                    if (more) break;
+                    describing_ = nullptr;
+                    if (hold_writes_) break;
+                    continue;
+                }
+                if (r->exclusive) break;  // a COPY FROM STDIN in progress owns the wire
+                continue;
+            }
+            if (hold_writes_) break;
+            if (r->reencode) reencode_if_ready(*r);
+            if (r->first_step_pending) encode_first_step(*r);
+            r->written = true;
+            if (may_share && can_share_sync(*r) && open_len < max_shared_sync) {
+                // Leave its Sync off: the next statement of the run carries it.
+                r->synced = false;
+                open_tail = r.get();
+                open_buf = bufs.size();
+                ++open_len;
+                bufs.push_back(asio::buffer(r->out.data(), r->out.size() - wire::sync_message_size));
+                batch.push_back(r);
+                continue;
+            }
+            close_run();
+            if (!keeps_idle(*r)) may_share = false;
+            if (!r->closes.empty()) {
+                r->close_out.clear();
+                for (const auto& n : r->closes) wire::encode_close(r->close_out, wire::describe_target::statement, n);
+                r->closes.clear();
+                bufs.push_back(asio::buffer(r->close_out));
+            }
+            bufs.push_back(asio::buffer(r->out));
+            batch.push_back(r);
+            if (r->current != request::step::none) {
+                describing_ = r.get();
+                break;
+            }
+            if (r->exclusive) break;
+        }
+        close_run();
+    }
+    static constexpr std::size_t max_shared_sync = 64;
+
+    /// The reader: handles every whole message in the buffer, then reads more while requests
+    /// are on the wire (or a notification waiter listens). A chain of callbacks while reading_
+    /// is set.
+    void read_next()
+    {
+        auto self = shared_from_this();  // handlers completed below may drop the connection
         while (state_ == state::ready && (has_written() || notify_waiter_active_)) {
             auto r = wire::split_message(rbuf_.view(), params_.max_message_size);
             if (r.status == wire::split_result::status_t::message) {
@@ -1570,26 +1730,38 @@ public:
                 fail_all(r.ec, &d);
                 break;
             }
-            if (auto ec = co_await fill(r.needed)) {
-                if (state_ != state::ready) break;
-                if (ec == asio::error::operation_aborted && idle_read_cancelled_) {
-                    // The notification waiter went away while nothing else was outstanding.
-                    idle_read_cancelled_ = false;
-                    if (!has_written() && !notify_waiter_active_) break;
-                    continue;
-                }
-                diagnostics d;
-                error_code out = ec;
-                if (ec == asio::error::eof) {
-                    out = make_error_code(errc::server_closed_connection);
-                    d.assign_client("the server closed the connection unexpectedly (it may have terminated abnormally before or while processing the request)");
-                } else {
-                    d.assign_client("could not receive data from server: " + ec.message());
-                }
-                fail_all(out, &d);
-                break;
-            }
+            // Grow with the data that actually arrives (at most 4 MiB more per read), never by
+            // the length a server merely declared.
+            auto space = rbuf_.prepare(std::clamp<std::size_t>(r.needed, 16 * 1024, 4 * 1024 * 1024));
+            stream_.async_read_some(asio::buffer(space.data(), space.size()),
+                                    [self](const boost::system::error_code& ec, std::size_t n) { self->on_read(ec, n); });
+            return;
         }
+        reading_ = false;
+    }
+
+    void on_read(const boost::system::error_code& ec, std::size_t n)
+    {
+        rbuf_.commit(n);
+        if (!ec) return read_next();
+        if (state_ != state::ready) {
+            reading_ = false;
+            return;
+        }
+        if (ec == asio::error::operation_aborted && idle_read_cancelled_) {
+            // The notification waiter went away while nothing else was outstanding.
+            idle_read_cancelled_ = false;
+            return read_next();
+        }
+        diagnostics d;
+        error_code out = ec;
+        if (ec == asio::error::eof) {
+            out = make_error_code(errc::server_closed_connection);
+            d.assign_client("the server closed the connection unexpectedly (it may have terminated abnormally before or while processing the request)");
+        } else {
+            d.assign_client("could not receive data from server: " + ec.message());
+        }
+        fail_all(out, &d);
         reading_ = false;
     }
 
@@ -1666,12 +1838,14 @@ public:
             r.results.back().set_command_tag(cc.tag);
             r.in_result = false;
             if ((r.k == request::kind::copy_in || r.k == request::kind::copy_out) && cc.rows()) r.copy_rows = *cc.rows();
+            if (!r.synced) complete_unsynced();  // a later statement's Sync covers it: done now
             return {};
         }
         case wire::msg::empty_query_response:
             if (auto ec = wire::parse_empty(m.body)) return ec;
             if (!r.in_result) r.results.emplace_back();
             r.in_result = false;
+            if (!r.synced) complete_unsynced();
             return {};
         case wire::msg::error_response: {
             server_error_fields f;
@@ -1686,6 +1860,15 @@ public:
                 // to Sync, which is all we send next.
                 r.step_failed = true;
                 step_answered(r);
+            }
+            if (!r.synced) {
+                // The server skips the statements after it up to the shared Sync: they did not
+                // run and go out again when its ReadyForQuery comes (on_skipped_ready).
+                for (std::size_t i = 1; i < pending_.size(); ++i) {
+                    pending_[i]->skipped = true;
+                    if (pending_[i]->synced) break;
+                }
+                complete_unsynced();
             }
             return {};
         }
@@ -1721,15 +1904,65 @@ public:
             wire::ready_for_query z;
             if (auto ec = wire::parse_ready_for_query(m.body, z)) return ec;
             tx_status_ = static_cast<char>(z.status);
-            auto req = pending_.front();
+            if (pending_.front()->skipped) {
+                on_skipped_ready();
+                return {};
+            }
+            auto req = std::move(pending_.front());
             pending_.pop_front();
             pending_count_.store(pending_.size(), std::memory_order_release);
             finish(req);
+            recycle(std::move(req));
             return {};
         }
         default:
             return make_error_code(errc::unexpected_message);
         }
+    }
+
+    /// The head request's statement completed under a Sync still to come.
+    void complete_unsynced()
+    {
+        auto req = std::move(pending_.front());
+        pending_.pop_front();
+        pending_count_.store(pending_.size(), std::memory_order_release);
+        finish(req);
+        recycle(std::move(req));
+    }
+
+    /// ReadyForQuery of a shared Sync after one of its statements failed: the statements behind
+    /// the failed one were skipped by the server. They are sent again, in their order, ahead of
+    /// the requests not written yet (behind those already on the wire, so they complete after
+    /// them); cancelled ones just end.
+    void on_skipped_ready()
+    {
+        std::vector<std::shared_ptr<request>> again;
+        while (!pending_.empty() && pending_.front()->skipped) {
+            auto q = std::move(pending_.front());
+            pending_.pop_front();
+            q->skipped = false;
+            const bool last = q->synced;
+            if (q->abandoned) finish(q);
+            else again.push_back(std::move(q));
+            if (last) break;
+        }
+        auto pos = std::find_if(pending_.begin(), pending_.end(), [](const auto& p) { return !p->written; });
+        for (auto& q : again) {
+            q->written = false;
+            q->synced = true;
+            q->executed = false;
+            q->in_result = false;
+            q->results.clear();
+            if (auto ec = encode_execute(*q)) {
+                q->ec = ec;
+                deliver(*q);
+                continue;
+            }
+            note_preparer(*q);
+            pos = std::next(pending_.insert(pos, std::move(q)));
+        }
+        pending_count_.store(pending_.size(), std::memory_order_release);
+        kick();
     }
 
     void forget_types()
@@ -1766,23 +1999,28 @@ public:
             c.format = preferred_format(c.type_oid);
             r.result_formats.push_back(c.format);
         }
+        auto shape = std::make_shared<statement_shape>();
+        shape->columns = std::move(cols);
+        shape->result_formats = r.result_formats;
         auto it = cache_index_.find(r.cache_key);
         if (it != cache_index_.end()) {
             auto& st = *it->second;
-            st.columns = cols;
-            st.result_formats = r.result_formats;
+            st.shape = shape;
             st.uses_looked_up_types = r.uses_looked_up_types;
             st.ready = true;
         }
-        r.results.clear();
-        r.results.emplace_back();
-        r.results.back().set_columns(std::move(cols));
-        r.in_result = true;
+        bind_to_shape(r, std::move(shape));
+        r.bound_cached = false;  // its Bind follows its describe step, not a ready statement's
     }
 
     void finish(const std::shared_ptr<request>& req)
     {
         request& r = *req;
+        if (r.shape && !r.ec && !r.results.empty()) {
+            // The next execution of the statement reserves room for a result of this size.
+            r.shape->rows = r.results.back().size();
+            r.shape->bytes = r.results.back().byte_size();
+        }
         if (draining_.erase(r.id) && draining_.empty() && !cancel_in_progress_) stop_drain_timer();
         if (cancel_in_progress_ && r.id == cancel_target_) {
             cancel_target_done_ = true;
@@ -1976,6 +2214,8 @@ public:
     bool reading_ = false;
     bool hold_writes_ = false;
     request* describing_ = nullptr;  // a new statement's request between its steps (see request::step)
+    std::vector<std::shared_ptr<request>> write_batch_;  // the writer's, kept for their capacity
+    std::vector<asio::const_buffer> write_bufs_;
     // User and extension types, looked up once per connection (request::step).
     std::unordered_map<oid_t, std::string> type_names_by_oid_;  // "public.mood"; "" = not found
     struct name_hash {
@@ -1995,7 +2235,9 @@ public:
     std::shared_ptr<stream> cancel_side_;     // the CancelRequest connection, while it runs
 
     std::list<cached_statement> lru_;
-    std::unordered_map<std::string, std::list<cached_statement>::iterator> cache_index_;
+    std::unordered_map<std::string, std::list<cached_statement>::iterator, name_hash, std::equal_to<>> cache_index_;
+    std::string key_scratch_;  // key_of()
+    std::vector<std::shared_ptr<request>> spare_requests_;  // finished execute requests, for reuse
     std::vector<std::string> pending_closes_;
     std::size_t statement_cache_capacity_ = 256;
     std::uint64_t statement_counter_ = 0;
@@ -2067,6 +2309,11 @@ void connection::start_execute(std::string sql, param_list params, diagnostics* 
     boost::asio::dispatch(impl->ex_, [impl, sql = std::move(sql), params = std::move(params), diag, h = std::move(h)]() mutable {
         impl->start_execute(std::move(sql), std::move(params), diag, std::move(h));
     });
+}
+
+void detail::connection_access::start_execute(connection& c, std::string sql, param_list params, diagnostics* diag, execute_handler_t h)
+{
+    c.start_execute(std::move(sql), std::move(params), diag, std::move(h));
 }
 
 void connection::start_close(detail::connect_handler_t h) { impl_->start_close(std::move(h)); }

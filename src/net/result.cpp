@@ -4,23 +4,23 @@
 
 namespace sleet {
 
-std::size_t row_view::size() const noexcept { return r_->columns_.size(); }
-
-std::optional<std::string_view> row_view::raw(std::size_t index) const
+void row_view::throw_column_missing(std::size_t index) const
 {
-    if (index >= size()) {
-        diagnostics d;
-        throw_on_error(column_missing(index, d), d);
-    }
-    const auto& f = r_->fields_[row_ * r_->columns_.size() + index];
-    if (f.length < 0) return std::nullopt;
-    return std::string_view(r_->data_).substr(f.offset, static_cast<std::size_t>(f.length));
+    diagnostics d;
+    throw error_with_diagnostics(column_missing(index, d), std::move(d));
 }
 
-column_info row_view::info(std::size_t index) const noexcept
+void row_view::throw_null(std::size_t index, std::string (*cpp_name)()) const
 {
-    const auto& c = r_->columns_[index];
-    return column_info{c.name, c.type_oid, c.format, c.type_name};
+    diagnostics d;
+    auto ec = detail::null_into_non_optional(info(index), cpp_name(), d);
+    throw error_with_diagnostics(ec, std::move(d));
+}
+
+void row_view::throw_bad_value(std::size_t index, error_code ec, diagnostics& reason, std::string (*cpp_name)()) const
+{
+    ec = detail::column_decode_failed(info(index), cpp_name(), ec, reason);
+    throw error_with_diagnostics(ec, std::move(reason));
 }
 
 error_code row_view::column_missing(std::size_t index, diagnostics& diag) const
@@ -32,7 +32,7 @@ error_code row_view::column_missing(std::size_t index, diagnostics& diag) const
 
 std::size_t row_view::index_of(std::string_view name) const
 {
-    const auto& cols = r_->columns_;
+    const auto& cols = r_->columns();
     for (std::size_t i = 0; i < cols.size(); ++i)
         if (cols[i].name == name) return i;
     std::string known;
@@ -74,11 +74,23 @@ row_view result::at(std::size_t i) const
     return (*this)[i];
 }
 
-void result::set_columns(std::vector<column> cols) { columns_ = std::move(cols); }
+void result::set_columns(std::vector<column> cols) { columns_ = std::make_shared<const std::vector<column>>(std::move(cols)); }
+
+const std::vector<column>& result::no_columns() noexcept
+{
+    static const std::vector<column> none;
+    return none;
+}
+
+void result::reserve(std::size_t rows, std::size_t bytes)
+{
+    data_.reserve(bytes);
+    fields_.reserve(rows * column_count());
+}
 
 error_code result::append_row(std::string_view body, std::int16_t field_count)
 {
-    if (field_count < 0 || static_cast<std::size_t>(field_count) != columns_.size())
+    if (field_count < 0 || static_cast<std::size_t>(field_count) != column_count())
         return make_error_code(errc::protocol_error);
     const std::size_t base = data_.size();
     const std::size_t first_field = fields_.size();

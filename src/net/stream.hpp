@@ -8,6 +8,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -80,6 +81,26 @@ public:
         }
     }
 
+    /// Callback forms of read_some and write (no coroutine frame per operation): the hot path.
+    template <class Handler> void async_read_some(asio::mutable_buffer b, Handler&& h)
+    {
+        switch (v_.index()) {
+        case 1: std::get<1>(v_).async_read_some(b, std::forward<Handler>(h)); return;
+        case 2: std::get<2>(v_).async_read_some(b, std::forward<Handler>(h)); return;
+        case 3: std::get<3>(v_).async_read_some(b, std::forward<Handler>(h)); return;
+        default: not_connected(std::forward<Handler>(h)); return;
+        }
+    }
+    template <class Buffers, class Handler> void async_write(const Buffers& b, Handler&& h)
+    {
+        switch (v_.index()) {
+        case 1: asio::async_write(std::get<1>(v_), b, std::forward<Handler>(h)); return;
+        case 2: asio::async_write(std::get<2>(v_), b, std::forward<Handler>(h)); return;
+        case 3: asio::async_write(std::get<3>(v_), b, std::forward<Handler>(h)); return;
+        default: not_connected(std::forward<Handler>(h)); return;
+        }
+    }
+
     /// Non-blocking look at the socket: true when bytes (or EOF, or an error) are waiting to be
     /// read. Used on idle connections, where nothing should be waiting.
     bool input_pending() const noexcept
@@ -107,6 +128,13 @@ public:
         case 3: std::get<3>(v_).next_layer().cancel(ignored); break;
         default: break;
         }
+    }
+
+    template <class Handler> void not_connected(Handler&& h)
+    {
+        asio::post(ex_, [h = std::forward<Handler>(h)]() mutable {
+            std::move(h)(boost::system::error_code(asio::error::not_connected), std::size_t{0});
+        });
     }
 
     /// Hard close: pending reads and writes complete with operation_aborted.

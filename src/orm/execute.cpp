@@ -14,6 +14,17 @@
 
 namespace sleet {
 
+namespace detail {
+/// Runs a statement whose SQL the caller owns already (the public async_execute takes a
+/// string_view and copies it).
+struct pool_access {
+    static void start_execute(pool& p, std::string sql, param_list params, diagnostics* diag, execute_handler_t h)
+    {
+        p.start_execute(std::move(sql), std::move(params), diag, std::move(h));
+    }
+};
+} // namespace detail
+
 namespace {
 
 class connection_executor final : public query_executor {
@@ -22,7 +33,7 @@ public:
     boost::asio::any_io_executor get_executor() const override { return conn_->get_executor(); }
     void start_execute(std::string sql, param_list params, diagnostics* diag, detail::execute_handler_t h) override
     {
-        conn_->async_execute(sql, std::move(params), diag, std::move(h));
+        detail::connection_access::start_execute(*conn_, std::move(sql), std::move(params), diag, std::move(h));
     }
     char transaction_status() const override { return conn_->transaction_status(); }
 
@@ -153,7 +164,7 @@ public:
     boost::asio::any_io_executor get_executor() const override { return pool_->get_executor(); }
     void start_execute(std::string sql, param_list params, diagnostics* diag, detail::execute_handler_t h) override
     {
-        pool_->async_execute(sql, std::move(params), diag, std::move(h));
+        detail::pool_access::start_execute(*pool_, std::move(sql), std::move(params), diag, std::move(h));
     }
     char transaction_status() const override { return 'I'; }
     bool single_session() const override { return false; }
@@ -187,6 +198,11 @@ void database::start_statements(std::vector<statement> stmts, diagnostics* diag,
     b->stmts = std::move(stmts);
     b->diag = diag;
     b->start();
+}
+
+void database::start_one(statement st, diagnostics* diag, detail::execute_handler_t h)
+{
+    ex_->start_execute(std::move(st.sql), std::move(st.params), diag, std::move(h));
 }
 
 void database::fail(error_code ec, detail::results_handler_t h)

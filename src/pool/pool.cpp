@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <deque>
 #include <list>
 #include <random>
 #include <stdexcept>
@@ -217,6 +218,15 @@ public:
         return s;
     }
 
+    /// Runs a read-only statement on a shared lease (see pool.hpp, "Shared connections").
+    void execute_shared(std::string sql, param_list params, diagnostics* diag, execute_handler_t h)
+    {
+        auto self = shared_from_this();
+        asio::post(strand_, [self, job = shared_job{0, std::move(sql), std::move(params), diag, std::move(h)}]() mutable {
+            self->on_shared_job(std::move(job));
+        });
+    }
+
     /// Borrows for one operation (pool::async_execute and friends). Runs on the pool's executor.
     asio::awaitable<std::tuple<error_code, pooled_connection>> acquire_awaitable(diagnostics* diag, source_location where)
     {
@@ -276,6 +286,7 @@ private:
     waiter take_waiter(std::list<waiter>::iterator it)
     {
         waiter w{it->id, std::move(it->h), it->diag, it->where, it->deadline};  // move-construct, never move-assign
+        if (w.diag == &lease_diag_) --lease_waiters_;
         waiter_index_.erase(it->id);
         waiters_.erase(it);
         return w;
@@ -316,6 +327,7 @@ private:
     /// opens connections for the remaining demand.
     void serve()
     {
+        if (exclusive_waiters() > 0) release_idle_leases();
         const auto now = clock::now();
         while (!waiters_.empty() && !idle_.empty()) {
             auto n = std::move(idle_.back());  // most recently used first: the others may idle out
@@ -334,6 +346,7 @@ private:
             }
         }
         grow();
+        dispatch_shared();
         publish();
         maybe_finish_close();
     }
@@ -558,6 +571,7 @@ private:
 
     void maintain()
     {
+        release_idle_leases(/*only_stale=*/true);
         const auto now = clock::now();
         const auto idle_timeout = std::chrono::duration_cast<clock::duration>(params_.idle_timeout);
         std::size_t live = live_nodes();
@@ -614,6 +628,12 @@ private:
             acquire_timer_.cancel();
             maintenance_timer_.cancel();
             reconnect_timer_.cancel();
+            while (!shared_queue_.empty()) {
+                auto job = std::move(shared_queue_.front());
+                shared_queue_.pop_front();
+                fail_job(std::move(job), make_error_code(errc::pool_closed), "the pool was closed while the statement waited for a connection");
+            }
+            release_idle_leases();
             for (auto& n : idle_) {
                 n->fsm.on_retire();
                 start_close(n, true);
@@ -635,6 +655,201 @@ private:
             });
         }
     }
+
+    // ---- shared leases (read-only statements) --------------------------------------------------
+    struct shared_job {
+        std::uint64_t id;
+        std::string sql;
+        param_list params;
+        diagnostics* diag;
+        execute_handler_t h;
+    };
+    struct lease {
+        pooled_connection pc;
+        std::size_t in_flight = 0;
+        bool broken = false;     // a statement failed fatally: no new ones; retired when drained
+        bool used = true;        // ran a statement since the last maintenance tick
+    };
+
+    /// Completes a job's handler: bookkeeping on the pool's strand first, then the caller's
+    /// handler (which the connection has already dispatched to its associated executor).
+    struct lease_done {
+        execute_handler_t inner;
+        std::shared_ptr<pool_impl> pool;
+        lease* l;
+        using cancellation_slot_type = asio::cancellation_slot;
+        cancellation_slot_type get_cancellation_slot() const noexcept { return asio::get_associated_cancellation_slot(inner); }
+        using executor_type = asio::any_completion_executor;
+        executor_type get_executor() const noexcept { return asio::get_associated_executor(inner, pool->ex_); }
+        void operator()(error_code ec, result r)
+        {
+            const bool fatal = ec && ec != asio::error::operation_aborted && is_fatal(ec);
+            asio::post(pool->strand_, [p = pool, l = l, fatal] { p->on_shared_done(l, fatal); });
+            std::move(inner)(ec, std::move(r));
+        }
+    };
+
+    std::size_t exclusive_waiters() const noexcept { return waiters_.size() - lease_waiters_; }
+
+    void on_shared_job(shared_job job)
+    {
+        if (closed_) {
+            fail_job(std::move(job), make_error_code(errc::pool_closed),
+                     "the pool is closed: it hands out no connections after async_close() or its destruction");
+            return;
+        }
+        job.id = ++job_ids_;
+        auto slot = asio::get_associated_cancellation_slot(job.h);
+        if (slot.is_connected()) {
+            // While it waits for a lease; once it runs, the connection takes the slot over.
+            std::weak_ptr<pool_impl> weak = shared_from_this();
+            const auto id = job.id;
+            slot.assign([weak, id](asio::cancellation_type) {
+                if (auto self = weak.lock()) asio::post(self->strand_, [self, id] { self->cancel_job(id); });
+            });
+        }
+        shared_queue_.push_back(std::move(job));
+        dispatch_shared();
+        publish();
+    }
+
+    void cancel_job(std::uint64_t id)
+    {
+        auto it = std::find_if(shared_queue_.begin(), shared_queue_.end(), [id](const shared_job& j) { return j.id == id; });
+        if (it == shared_queue_.end()) return;  // running already: the connection handles it
+        auto job = std::move(*it);
+        shared_queue_.erase(it);
+        fail_job(std::move(job), asio::error::operation_aborted, "the query was cancelled while it waited for a connection");
+    }
+
+    void fail_job(shared_job job, error_code ec, std::string msg)
+    {
+        if (job.diag) job.diag->assign_client(std::move(msg));
+        auto h = std::move(job.h);
+        asio::post(ex_, [ex = ex_, h = std::move(h), ec]() mutable {
+            auto hex = asio::get_associated_executor(h, ex);
+            asio::dispatch(hex, [h = std::move(h), ec]() mutable {
+                auto slot = asio::get_associated_cancellation_slot(h);
+                if (slot.is_connected()) slot.clear();
+                std::move(h)(ec, result{});
+            });
+        });
+    }
+
+    /// The lease with the fewest statements in flight that takes more; null if none does.
+    lease* least_loaded()
+    {
+        lease* best = nullptr;
+        for (auto& l : leases_)
+            if (!l.broken && l.in_flight < params_.shared_depth && (!best || l.in_flight < best->in_flight)) best = &l;
+        return best;
+    }
+
+    /// Runs queued read-only statements on leases, borrowing another lease while every lease
+    /// is busy and the pool has room (one borrow at a time). Nothing goes to a lease while a
+    /// borrower waits: the leases drain and go back to the pool, first come first served.
+    void dispatch_shared()
+    {
+        while (!shared_queue_.empty() && !closed_) {
+            lease* best = exclusive_waiters() == 0 ? least_loaded() : nullptr;
+            const bool room = !idle_.empty() || live_nodes() < params_.max_size;
+            const bool want_lease = lease_requests_ == 0 &&
+                                    (leases_.empty() || (exclusive_waiters() == 0 && room && (!best || best->in_flight > 0)));
+            if (want_lease) {
+                open_lease();  // (its borrow may run serve() and so this function: look again)
+                continue;
+            }
+            if (!best) break;
+            auto job = std::move(shared_queue_.front());
+            shared_queue_.pop_front();
+            run_on(*best, std::move(job));
+        }
+    }
+
+    void open_lease()
+    {
+        ++lease_requests_;
+        ++lease_waiters_;
+        auto self = shared_from_this();
+        lease_diag_.clear();
+        do_acquire(&lease_diag_, source_location::current(),
+                   acquire_handler_t(asio::bind_executor(strand_, [self](error_code ec, pooled_connection pc) {
+                       self->on_lease(ec, std::move(pc));
+                   })));
+    }
+
+    void on_lease(error_code ec, pooled_connection pc)
+    {
+        --lease_requests_;
+        if (!ec && closed_) return;  // pc goes back to the pool as it is destroyed
+        if (ec) {
+            // No connection (timeout, pool closed, server down): with no lease to wait for,
+            // the queued statements fail with the borrow's error.
+            if (leases_.empty()) {
+                const std::string why = lease_diag_.client_message().empty() ? ec.message() : lease_diag_.client_message();
+                while (!shared_queue_.empty()) {
+                    auto job = std::move(shared_queue_.front());
+                    shared_queue_.pop_front();
+                    fail_job(std::move(job), ec, why);
+                }
+            }
+            dispatch_shared();
+            publish();
+            return;
+        }
+        leases_.push_back(lease{std::move(pc)});
+        // A borrower queued behind this lease's own borrow: it takes no statements, so it goes
+        // straight back to serve that borrower.
+        if (exclusive_waiters() > 0) release_idle_leases();
+        dispatch_shared();
+        publish();
+    }
+
+    void run_on(lease& l, shared_job job)
+    {
+        ++l.in_flight;
+        l.used = true;
+        connection& c = l.pc.get();
+        detail::connection_access::start_execute(c, std::move(job.sql), std::move(job.params), job.diag,
+                                                 execute_handler_t(lease_done{std::move(job.h), shared_from_this(), &l}));
+    }
+
+    void on_shared_done(lease* l, bool fatal)
+    {
+        --l->in_flight;
+        if (fatal) l->broken = true;
+        if (l->in_flight == 0 && (l->broken || exclusive_waiters() > 0 || closed_)) return_lease(l);
+        dispatch_shared();
+        publish();
+    }
+
+    void return_lease(lease* l)
+    {
+        auto it = std::find_if(leases_.begin(), leases_.end(), [l](const lease& x) { return &x == l; });
+        if (it == leases_.end()) return;
+        if (it->broken) it->pc.discard();
+        it->pc.release();
+        leases_.erase(it);
+    }
+
+    /// Leases with nothing in flight go back to the pool (only_stale: those also unused since the
+    /// last maintenance tick).
+    void release_idle_leases(bool only_stale = false)
+    {
+        for (auto it = leases_.begin(); it != leases_.end();) {
+            auto next = std::next(it);
+            if (it->in_flight == 0 && (!only_stale || !it->used)) return_lease(&*it);
+            else it->used = false;
+            it = next;
+        }
+    }
+
+    std::list<lease> leases_;             // stable addresses: handlers point at their lease
+    std::deque<shared_job> shared_queue_;  // waiting for room on a lease
+    std::size_t lease_requests_ = 0;      // borrows in progress for new leases
+    std::size_t lease_waiters_ = 0;       // of those, the ones still in waiters_
+    std::uint64_t job_ids_ = 0;
+    diagnostics lease_diag_;
 
     connect_options opts_;
     std::shared_ptr<const std::string> reset_query_;
@@ -815,6 +1030,10 @@ asio::awaitable<std::tuple<error_code, std::vector<result>>> simple_query_routin
 
 void pool::start_execute(std::string sql, param_list params, diagnostics* diag, detail::execute_handler_t h)
 {
+    if (params.read_only() && impl_->params_.shared_depth > 0) {
+        impl_->execute_shared(std::move(sql), std::move(params), diag, std::move(h));
+        return;
+    }
     auto slot = asio::get_associated_cancellation_slot(h);
     auto ex = impl_->ex_;
     asio::co_spawn(ex, execute_routine(impl_, std::move(sql), std::move(params), diag, source_location::current()),

@@ -18,9 +18,8 @@ error_code decode_fail(diagnostics& diag, errc code, std::string reason)
     return make_error_code(code);
 }
 
-error_code expect_size(std::string_view b, std::size_t n, diagnostics& diag)
+error_code wrong_size(std::string_view b, std::size_t n, diagnostics& diag)
 {
-    if (b.size() == n) return {};
     return decode_fail(diag, errc::invalid_value,
                        "expected " + std::to_string(n) + " bytes, got " + std::to_string(b.size()));
 }
@@ -92,21 +91,6 @@ std::string_view type_name_of(oid_t t)
     next = (next + 1) % ring.size();
     s = "oid " + std::to_string(t);
     return s;
-}
-
-bool is_text_like(oid_t t) noexcept
-{
-    switch (t) {
-    case oid::text:
-    case oid::varchar:
-    case oid::bpchar:
-    case oid::name:
-    case oid::unknown:
-    case oid::char_:
-    case oid::json:
-    case oid::xml: return true;
-    default: return false;
-    }
 }
 
 oid_t array_element_oid(oid_t array_type) noexcept

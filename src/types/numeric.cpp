@@ -193,37 +193,45 @@ error_code pg_type<numeric>::decode(std::string_view b, wire::format f, oid_t, n
     default: return detail::decode_fail(d, errc::invalid_value, "invalid numeric sign " + std::to_string(sign));
     }
     if (dscale < 0 || dscale > max_dscale) return detail::decode_fail(d, errc::invalid_value, "invalid numeric scale");
-    std::vector<std::int16_t> digits(static_cast<std::size_t>(ndigits));
-    for (auto& g : digits) {
-        r.read(g);
+    const char* const digits = b.data() + 8;
+    for (std::int16_t i = 0; i < ndigits; ++i) {
+        const auto g = detail::be_read<std::int16_t>(digits + 2 * i);
         if (g < 0 || g > 9999) return detail::decode_fail(d, errc::invalid_value, "invalid numeric digit");
     }
     auto group = [&](std::int64_t i) -> int {
-        return i >= 0 && i < ndigits ? digits[static_cast<std::size_t>(i)] : 0;
+        return i >= 0 && i < ndigits ? detail::be_read<std::int16_t>(digits + 2 * i) : 0;
     };
-    std::string ip, fp;
+    auto four_digits = [](int g, char (&buf)[4]) {
+        for (int k = 3; k >= 0; --k) {
+            buf[k] = static_cast<char>('0' + g % 10);
+            g /= 10;
+        }
+    };
+    // The canonical text (what canonical() would make), written straight into `out` without
+    // the intermediate strings: "-" (dropped below unless the value shows as non-zero), the
+    // integer digits without leading zeros, then exactly dscale fraction digits.
+    std::string& s = out.text_;
+    s.assign(1, '-');
     for (std::int64_t i = 0; i <= weight; ++i) {
-        char buf[5];
-        int g = group(i);
-        for (int k = 3; k >= 0; --k) {
-            buf[k] = static_cast<char>('0' + g % 10);
-            g /= 10;
-        }
-        ip.append(buf, 4);
+        char buf[4];
+        four_digits(group(i), buf);
+        for (char c : buf)
+            if (s.size() > 1 || c != '0') s.push_back(c);
     }
-    for (std::int64_t i = weight + 1; static_cast<std::int64_t>(fp.size()) < dscale; ++i) {
-        char buf[5];
-        int g = group(i);
-        for (int k = 3; k >= 0; --k) {
-            buf[k] = static_cast<char>('0' + g % 10);
-            g /= 10;
+    if (s.size() == 1) s.push_back('0');
+    if (dscale > 0) {
+        s.push_back('.');
+        auto left = static_cast<std::size_t>(dscale);
+        for (std::int64_t i = weight + 1; left > 0; ++i) {
+            char buf[4];
+            four_digits(group(i), buf);
+            const std::size_t n = std::min<std::size_t>(left, 4);
+            s.append(buf, n);
+            left -= n;
         }
-        fp.append(buf, 4);
     }
-    fp.resize(static_cast<std::size_t>(dscale));
-    numeric n;
-    n = *numeric::parse(canonical(sign == sign_neg, ip, fp));
-    out = std::move(n);
+    const bool zero = s.find_first_not_of("0.", 1) == std::string::npos;
+    if (sign != sign_neg || zero) s.erase(0, 1);
     return {};
 }
 

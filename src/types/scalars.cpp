@@ -74,17 +74,6 @@ error_code pg_type<bool>::decode(std::string_view b, wire::format f, oid_t, bool
 
 namespace detail {
 
-bool int_accepts(oid_t t, std::size_t size) noexcept
-{
-    switch (t) {
-    case oid::int2: return true;
-    case oid::int4: return size >= 4;
-    case oid::int8:
-    case oid::oid: return size >= 8;
-    default: return false;
-    }
-}
-
 void encode_int(std::int64_t v, std::size_t size, std::string& out, wire::format f)
 {
     if (!is_binary(f)) {
@@ -250,13 +239,6 @@ void encode_text(std::string_view v, std::string& out)
 {
     check_no_nul(v);
     out.append(v);
-}
-
-error_code decode_text(std::string_view b, wire::format f, oid_t t, std::string_view& out, diagnostics& d)
-{
-    if (is_binary(f) && t == oid::jsonb) return decode_json_text(b, f, t, out, d);
-    out = b;
-    return {};
 }
 
 error_code decode_json_text(std::string_view b, wire::format f, oid_t t, std::string_view& out, diagnostics& d)

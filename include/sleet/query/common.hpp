@@ -24,36 +24,56 @@ struct no_database {
     template <class Token, class R> static constexpr bool accepts_token = false;
 };
 
-template <class Q> std::string render_sql(const Q& q)
+/// A query's SQL text, and whether raw SQL (sql<...>(), unsafe_raw()) went into it.
+struct rendered_sql {
+    std::string text;
+    bool raw = false;
+};
+
+template <class Q> rendered_sql render_sql(const Q& q)
 {
     render_context c;
     q.render(c);
-    return c.take();
+    const bool raw = c.has_raw_sql();
+    return {c.take(), raw};
 }
 
 /// The SQL text of a query. When the query type's text cannot vary (no in_array lists, no
 /// runtime raw SQL, no insert values), it is rendered once per query type and kept in a
 /// function-local static: later executions only bind values.
-template <class Q> std::string sql_text(const Q& q)
+template <class Q> rendered_sql sql_text(const Q& q)
 {
     if constexpr (Q::static_shape) {
-        static const std::string text = render_sql(q);
+        static const rendered_sql text = render_sql(q);
         return text;
     } else {
         return render_sql(q);
     }
 }
 
-template <class Q> statement single_statement(const Q& q, bool show_params)
+/// The statement of a query that is one statement. `read_only`: the query only reads (a select
+/// without row locks); it is passed on to the connection unless raw SQL went into the text.
+template <class Q> statement single_statement(const Q& q, bool show_params, bool read_only = false)
 {
-    statement s{sql_text(q), {}, {}};
+    rendered_sql text = sql_text(q);
+    statement s{std::move(text.text), {}, {}};
     param_list_sink sink{&s.params};
     q.bind(sink);
+    if (read_only && !text.raw) s.params.set_read_only();
     if (show_params) {
         param_value_sink vs{&s.shown_params};
         q.bind(vs);
     }
     return s;
+}
+
+/// One statement in a vector (without the initializer_list copy of the statement).
+inline std::vector<statement> one_statement(statement s)
+{
+    std::vector<statement> v;
+    v.reserve(1);
+    v.push_back(std::move(s));
+    return v;
 }
 
 /// CRTP base: `q(token)` runs the query on its database; `co_await q` works inside
@@ -89,7 +109,7 @@ template <class Q>
     requires requires(const Q& q, render_context& c) { q.render(c); }
 sql_query to_sql(const Q& q)
 {
-    sql_query out{detail::sql_text(q), {}};
+    sql_query out{detail::sql_text(q).text, {}};
     detail::param_value_sink sink{&out.params};
     q.bind(sink);
     return out;

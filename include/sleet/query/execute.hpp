@@ -63,13 +63,18 @@ class transaction;
 namespace detail {
 using results_handler_t = boost::asio::any_completion_handler<void(error_code, std::vector<result>)>;
 
-/// Decodes the results into the query's result type, then calls the user's handler.
+/// Decodes the results into the query's result type, then calls the user's handler: the
+/// results of a batch (several statements), or the one result of a statement run alone.
 template <class Handler, class Q>
 struct decoding_handler {
     Handler inner_;
     diagnostics* diag_;
 
-    void operator()(error_code ec, std::vector<result> rs)
+    void operator()(error_code ec, std::vector<result> rs) { finish(ec, rs); }
+    void operator()(error_code ec, result r) { finish(ec, std::span<const result>(&r, 1)); }
+
+private:
+    void finish(error_code ec, std::span<const result> rs)
     {
         typename Q::result_type out{};
         if (!ec) {
@@ -165,16 +170,30 @@ public:
         auto init = [this](auto handler, Q query) {
             diagnostics* d = detail::diag_target(handler, nullptr);
             using H = std::decay_t<decltype(handler)>;
-            detail::results_handler_t h(detail::decoding_handler<H, Q>{std::move(handler), d});
             std::vector<statement> stmts;
             try {
-                stmts = query.statements(log_params_);
+                if constexpr (requires { query.to_statement(false); }) {
+                    if (!logger_) {
+                        // One statement, no logger: straight to the executor (no batch state).
+                        statement st = query.to_statement(false);
+                        start_one(std::move(st), d, detail::execute_handler_t(detail::decoding_handler<H, Q>{std::move(handler), d}));
+                        return;
+                    }
+                    stmts = detail::one_statement(query.to_statement(log_params_));
+                } else {
+                    stmts = query.statements(log_params_);
+                    if (stmts.size() == 1 && !logger_) {
+                        start_one(std::move(stmts.front()), d,
+                                  detail::execute_handler_t(detail::decoding_handler<H, Q>{std::move(handler), d}));
+                        return;
+                    }
+                }
             } catch (const error_with_diagnostics& e) {
                 if (d) *d = e.get_diagnostics();
-                fail(e.code(), std::move(h));
+                fail(e.code(), detail::results_handler_t(detail::decoding_handler<H, Q>{std::move(handler), d}));
                 return;
             }
-            start_statements(std::move(stmts), d, std::move(h));
+            start_statements(std::move(stmts), d, detail::results_handler_t(detail::decoding_handler<H, Q>{std::move(handler), d}));
         };
         if constexpr (detail::await_operation_token_v<Token>) {
             // `co_await q` without a call: fail with error_with_diagnostics, as the default token.
@@ -191,6 +210,8 @@ public:
 
 private:
     void fail(error_code ec, detail::results_handler_t h);
+    /// One statement on the executor, its result to `h`.
+    void start_one(statement st, diagnostics* diag, detail::execute_handler_t h);
 
     std::shared_ptr<query_executor> ex_;
     std::shared_ptr<const query_logger> logger_;

@@ -16,6 +16,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <span>
 #include <vector>
 
 namespace sleet {
@@ -79,7 +80,7 @@ template <class Table, class... Es> struct returning_result<Table, returning_fie
 };
 
 template <class Table, class Returning>
-typename returning_result<Table, Returning>::type decode_returning(const std::vector<result>& rs)
+typename returning_result<Table, Returning>::type decode_returning(std::span<const result> rs)
 {
     using R = returning_result<Table, Returning>;
     if constexpr (std::is_same_v<typename R::row_type, void>) {
@@ -281,7 +282,7 @@ public:
         }
         return out;
     }
-    static result_type decode(const std::vector<result>& rs) { return detail::decode_returning<Table, Returning>(rs); }
+    static result_type decode(std::span<const result> rs) { return detail::decode_returning<Table, Returning>(rs); }
 
 private:
     template <class A> static constexpr bool is_excluded_marker = std::is_same_v<A, detail::excluded_all_marker<Table>>;

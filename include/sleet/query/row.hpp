@@ -150,6 +150,43 @@ template <class... Fs> struct row_decoder<row<Fs...>> {
     static row<Fs...> decode(const row_view& r) { return row<Fs...>::from(r); }
 };
 
+/// The fields of a decoded row type, by position: a row<field...> or the table's select model.
+/// for_each_type calls f(integral_constant<I>, type_identity<T_I>); for_each calls
+/// f(integral_constant<I>, T_I&) on an object.
+template <class Row, class Table> struct row_fields {
+    static_assert(std::is_same_v<Row, select_model<Table>>);
+    static constexpr std::size_t count = table_traits<Table>::column_count;
+    template <class F> static void for_each_type(F&& f)
+    {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (f(std::integral_constant<std::size_t, I>{},
+               std::type_identity<typename table_traits<Table>::template spec_at<I>::select_type>{}), ...);
+        }(std::make_index_sequence<count>{});
+    }
+    template <class F> static void for_each(Row& m, F&& f)
+    {
+        auto t = tie_model<count>(m);
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (f(std::integral_constant<std::size_t, I>{}, tie_get<I>(t)), ...);
+        }(std::make_index_sequence<count>{});
+    }
+};
+template <class... Fs, class Table> struct row_fields<row<Fs...>, Table> {
+    static constexpr std::size_t count = sizeof...(Fs);
+    template <class F> static void for_each_type(F&& f)
+    {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (f(std::integral_constant<std::size_t, I>{}, std::type_identity<typename Fs::type>{}), ...);
+        }(std::index_sequence_for<Fs...>{});
+    }
+    template <class F> static void for_each(row<Fs...>& r, F&& f)
+    {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (f(std::integral_constant<std::size_t, I>{}, r.template get<I>()), ...);
+        }(std::index_sequence_for<Fs...>{});
+    }
+};
+
 template <class E, class Allowed>
 inline constexpr bool tables_in = list_subset<typename E::tables, Allowed>::value;
 } // namespace detail

@@ -14,6 +14,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <span>
 #include <vector>
 
 namespace sleet {
@@ -55,15 +56,42 @@ Row decode_row(const row_view& r)
     else return decode_model<Table>(r);
 }
 
+/// Can every field of Row read its column of `r`? These checks depend on the columns only, so
+/// they run once per result rather than once per row.
 template <class Row, class Table>
-std::vector<Row> decode_rows(const std::vector<result>& rs)
+bool rows_readable(const result& r)
+{
+    bool ok = true;
+    row_fields<Row, Table>::for_each_type([&](auto i, auto type) {
+        ok = ok && row_access::readable<typename decltype(type)::type>(r, decltype(i)::value);
+    });
+    return ok;
+}
+
+template <class Row, class Table>
+std::vector<Row> decode_rows(std::span<const result> rs)
 {
     std::vector<Row> out;
     std::size_t n = 0;
     for (const auto& r : rs) n += r.size();
     out.reserve(n);
-    for (const auto& r : rs)
-        for (auto rv : r) out.push_back(decode_row<Row, Table>(rv));
+    for (const auto& r : rs) {
+        if (r.empty()) continue;
+        if (rows_readable<Row, Table>(r)) {
+            // Fields are decoded in place, with one scratch diagnostics for the whole result.
+            diagnostics scratch;
+            for (auto rv : r) {
+                row_fields<Row, Table>::for_each(out.emplace_back(), [&](auto i, auto& field) {
+                    row_access::decode_readable(rv, decltype(i)::value, field, scratch);
+                });
+            }
+        } else {
+            // A missing column, or one a field cannot read: field by field as before, so a row
+            // fails only where it hits the problem (a NULL into std::optional reads any column)
+            // and with the same message.
+            for (auto rv : r) out.push_back(decode_row<Row, Table>(rv));
+        }
+    }
     return out;
 }
 } // namespace detail
@@ -155,8 +183,14 @@ public:
         std::apply([&](const auto&... p) { (p.bind(s), ...); }, parts_);
     }
 
-    std::vector<statement> statements(bool show_params) const { return {detail::single_statement(*this, show_params)}; }
-    static result_type decode(const std::vector<result>& rs) { return detail::decode_rows<row_type, Table>(rs); }
+    /// Only reads unless it takes row locks (for update/share) or holds raw SQL.
+    statement to_statement(bool show_params) const
+    {
+        constexpr bool locks = !std::is_same_v<std::tuple_element_t<detail::p_lock, Parts>, detail::no_clause>;
+        return detail::single_statement(*this, show_params, !locks);
+    }
+    std::vector<statement> statements(bool show_params) const { return detail::one_statement(to_statement(show_params)); }
+    static result_type decode(std::span<const result> rs) { return detail::decode_rows<row_type, Table>(rs); }
 
 private:
     template <std::size_t I, class New> auto with(New part) const

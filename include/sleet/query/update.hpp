@@ -12,6 +12,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <span>
 #include <vector>
 
 namespace sleet {
@@ -66,8 +67,9 @@ public:
         where_.bind(s);
         returning_.bind(s);
     }
-    std::vector<statement> statements(bool show_params) const { return {detail::single_statement(*this, show_params)}; }
-    static result_type decode(const std::vector<result>& rs) { return detail::decode_returning<Table, Returning>(rs); }
+    statement to_statement(bool show_params) const { return detail::single_statement(*this, show_params); }
+    std::vector<statement> statements(bool show_params) const { return detail::one_statement(to_statement(show_params)); }
+    static result_type decode(std::span<const result> rs) { return detail::decode_returning<Table, Returning>(rs); }
 
 private:
     Set set_;
@@ -142,8 +144,9 @@ public:
         where_.bind(s);
         returning_.bind(s);
     }
-    std::vector<statement> statements(bool show_params) const { return {detail::single_statement(*this, show_params)}; }
-    static result_type decode(const std::vector<result>& rs) { return detail::decode_returning<Table, Returning>(rs); }
+    statement to_statement(bool show_params) const { return detail::single_statement(*this, show_params); }
+    std::vector<statement> statements(bool show_params) const { return detail::one_statement(to_statement(show_params)); }
+    static result_type decode(std::span<const result> rs) { return detail::decode_returning<Table, Returning>(rs); }
 
 private:
     Where where_;
@@ -165,8 +168,9 @@ public:
         where_.render(c);
     }
     template <class Sink> void bind(Sink& s) const { where_.bind(s); }
-    std::vector<statement> statements(bool show_params) const { return {detail::single_statement(*this, show_params)}; }
-    static result_type decode(const std::vector<result>& rs)
+    statement to_statement(bool show_params) const { return detail::single_statement(*this, show_params, true); }
+    std::vector<statement> statements(bool show_params) const { return detail::one_statement(to_statement(show_params)); }
+    static result_type decode(std::span<const result> rs)
     {
         if (rs.empty() || rs.front().empty()) return 0;
         return rs.front().front().template get<std::int64_t>(0);

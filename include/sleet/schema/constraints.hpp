@@ -46,6 +46,8 @@ template <class E> struct ddl_inlinable : std::true_type {};
 template <class T> struct ddl_inlinable<bound<T>> : std::false_type {};
 template <fixed_string Text, class T, class... Args>
 struct ddl_inlinable<fragment<Text, T, Args...>> : std::bool_constant<(ddl_inlinable<Args>::value && ...)> {};
+template <fixed_string Text, class T, class... Args>
+struct ddl_inlinable<raw_fragment<Text, T, Args...>> : ddl_inlinable<fragment<Text, T, Args...>> {};
 
 template <class E> constexpr void check_ddl_expression()
 {

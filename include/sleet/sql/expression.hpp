@@ -172,11 +172,22 @@ constexpr bool operand_compatible()
 /// `sql<"excluded.name">()`. Values among the arguments are bound as `$n`, never spliced into
 /// the text; columns render as `"table"."column"`. `T` is the C++ type of the fragment's value
 /// (void = untyped: usable in where/set/order by, not as a selected field).
+template <fixed_string Text, class T, class... Args>
+struct raw_fragment : fragment<Text, T, Args...> {
+    /// Renders as the fragment does, and marks the statement as holding raw SQL: it may call
+    /// functions with side effects, so it is never taken to be read-only.
+    void render(render_context& c) const
+    {
+        c.note_raw_sql();
+        fragment<Text, T, Args...>::render(c);
+    }
+};
+
 template <fixed_string Text, class T = void, class... Args>
 auto sql(Args&&... args)
 {
-    return fragment<Text, T, decltype(detail::operand<void>(std::forward<Args>(args)))...>{
-        {detail::operand<void>(std::forward<Args>(args))...}};
+    return raw_fragment<Text, T, decltype(detail::operand<void>(std::forward<Args>(args)))...>{
+        {{detail::operand<void>(std::forward<Args>(args))...}}};
 }
 
 /// SQL text known only at run time. It is spliced into the statement as is: never build it
@@ -187,7 +198,11 @@ struct unsafe_raw_sql {
     using tables = type_list<>;
     static constexpr bool nullable = true;
     static constexpr bool static_shape = false;
-    void render(render_context& c) const { c.append(text); }
+    void render(render_context& c) const
+    {
+        c.note_raw_sql();
+        c.append(text);
+    }
     template <class Sink> void bind(Sink&) const {}
 };
 inline unsafe_raw_sql unsafe_raw(std::string text) { return {std::move(text)}; }

@@ -40,12 +40,17 @@ public:
     void inline_params(bool on) noexcept { inline_params_ = on; }
     const std::string& text() const noexcept { return text_; }
     std::string take() noexcept { return std::move(text_); }
+    /// Raw SQL (sql<...>() or unsafe_raw()) went into the text: it may call functions with side
+    /// effects, so the statement is not known to only read.
+    void note_raw_sql() noexcept { raw_sql_ = true; }
+    bool has_raw_sql() const noexcept { return raw_sql_; }
 
 private:
     std::string text_;
     std::size_t params_ = 0;
     bool qualify_columns_ = true;
     bool inline_params_ = false;
+    bool raw_sql_ = false;
 };
 
 /// One parameter value as a person reads it (to_sql(), logs, tests): what drizzle's `.toSQL()`

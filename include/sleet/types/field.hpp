@@ -28,6 +28,33 @@ error_code column_type_mismatch(const column_info& col, const std::string& cpp, 
 /// Turns a codec failure (with an optional reason in diag) into the full column message.
 error_code column_decode_failed(const column_info& col, const std::string& cpp, error_code ec,
                                 diagnostics& diag);
+
+/// T without its std::optional layers: the type that is actually decoded.
+template <class T> struct non_optional { using type = T; };
+template <class U> struct non_optional<std::optional<U>> : non_optional<U> {};
+template <class T> using non_optional_t = typename non_optional<T>::type;
+
+/// The checks of decode_field that depend on the column alone, not on the value: may a T (not
+/// optional) read this column? A result can run them once per column instead of once per field.
+template <class T>
+bool column_readable(const column_info& col)
+{
+    static_assert(pg_decodable<T>,
+                  "sleet: this C++ type cannot be read from a column: no usable "
+                  "sleet::pg_type<T> specialisation (include <sleet/types.hpp>, or specialise "
+                  "sleet::pg_type for it; see docs/types.md)");
+    if constexpr (pg_decodable<T>) {
+        if (!can_read<T>(col.type_oid, col.format)) return false;
+        if constexpr (requires { pg_type<T>::type_name; }) {
+            // A user or extension type: once the connection knows the column's type by name,
+            // it must be the one T maps (not merely "some user type").
+            if (!col.type_name.empty() && !type_name_matches(pg_type<T>::type_name, col.type_name)) return false;
+        }
+        return true;
+    } else {
+        return false;
+    }
+}
 } // namespace detail
 
 /// Decodes one field into `out`. `value` is nullopt for SQL NULL.
@@ -55,19 +82,8 @@ error_code decode_field(const column_info& col, std::optional<std::string_view> 
         if (ec) out.reset();
         return ec;
     } else {
-        static_assert(pg_decodable<T>,
-                      "sleet: this C++ type cannot be read from a column: no usable "
-                      "sleet::pg_type<T> specialisation (include <sleet/types.hpp>, or specialise "
-                      "sleet::pg_type for it; see docs/types.md)");
         if (!value) return detail::null_into_non_optional(col, cpp_type_name<T>(), diag);
-        if (!can_read<T>(col.type_oid, col.format))
-            return detail::column_type_mismatch(col, cpp_type_name<T>(), diag);
-        if constexpr (requires { pg_type<T>::type_name; }) {
-            // A user or extension type: once the connection knows the column's type by name,
-            // it must be the one T maps (not merely "some user type").
-            if (!col.type_name.empty() && !type_name_matches(pg_type<T>::type_name, col.type_name))
-                return detail::column_type_mismatch(col, cpp_type_name<T>(), diag);
-        }
+        if (!detail::column_readable<T>(col)) return detail::column_type_mismatch(col, cpp_type_name<T>(), diag);
         diag.clear();
         auto ec = pg_type<T>::decode(*value, col.format, col.type_oid, out, diag);
         if (ec) return detail::column_decode_failed(col, cpp_type_name<T>(), ec, diag);

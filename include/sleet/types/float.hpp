@@ -1,7 +1,11 @@
 // sleet::types — float ↔ float4, double ↔ float8.
 #pragma once
 
+#include <sleet/types/detail/codec.hpp>
 #include <sleet/types/pg_type.hpp>
+
+#include <bit>
+#include <cstdint>
 
 namespace sleet {
 
@@ -36,6 +40,11 @@ struct pg_type<double> {
     static void encode(const double& v, std::string& out, wire::format f) { detail::encode_float(v, false, out, f); }
     static error_code decode(std::string_view b, wire::format f, oid_t t, double& out, diagnostics& d)
     {
+        // The usual case inline (as decode_float reads it): binary float8.
+        if (t == oid::float8 && f == wire::format::binary && b.size() == 8) {
+            out = std::bit_cast<double>(detail::be_read<std::uint64_t>(b.data()));
+            return {};
+        }
         return detail::decode_float(b, f, t, out, d);
     }
 };

@@ -1,6 +1,7 @@
 // sleet::types — integers ↔ int2 / int4 / int8, std::uint32_t ↔ oid.
 #pragma once
 
+#include <sleet/types/detail/codec.hpp>
 #include <sleet/types/pg_type.hpp>
 
 #include <cstdint>
@@ -16,7 +17,17 @@ inline constexpr bool is_pg_int_v = std::is_integral_v<T> && std::is_signed_v<T>
                                     !std::is_same_v<T, char> && !std::is_same_v<T, signed char> &&
                                     (sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8);
 
-bool int_accepts(oid_t t, std::size_t size) noexcept;
+/// May a signed integer of `size` bytes read server type `t`? (Inline: checked for every field read with get<T>.)
+constexpr bool int_accepts(oid_t t, std::size_t size) noexcept
+{
+    switch (t) {
+    case oid::int2: return true;
+    case oid::int4: return size >= 4;
+    case oid::int8:
+    case oid::oid: return size >= 8;
+    default: return false;
+    }
+}
 void encode_int(std::int64_t v, std::size_t size, std::string& out, wire::format f);
 error_code decode_int(std::string_view b, wire::format f, oid_t t, std::int64_t min, std::int64_t max,
                       std::int64_t& out, diagnostics& d);
@@ -43,6 +54,12 @@ struct pg_type<T, std::enable_if_t<detail::is_pg_int_v<T>>> {
     }
     static error_code decode(std::string_view b, wire::format f, oid_t t, T& out, diagnostics& d)
     {
+        // The usual case inline: binary, the column's type is exactly T's; the same result as
+        // decode_int, which handles everything else (other widths, text, errors).
+        if (t == oid && f == wire::format::binary && b.size() == sizeof(T)) {
+            out = detail::be_read<T>(b.data());
+            return {};
+        }
         std::int64_t v = 0;
         auto ec = detail::decode_int(b, f, t, std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), v, d);
         if (!ec) out = static_cast<T>(v);

@@ -37,6 +37,7 @@ public:
     friend bool operator==(const numeric&, const numeric&) = default;
 
 private:
+    friend struct pg_type<numeric>; // the binary decoder writes the canonical text directly
     std::string text_ = "0";
 };
 

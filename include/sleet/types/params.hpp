@@ -2,6 +2,7 @@
 #pragma once
 
 #include <sleet/types/pg_type.hpp>
+#include <sleet/types/small_vector.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -22,7 +23,7 @@ namespace sleet {
 /// context does not decide.
 ///
 /// All values live in one contiguous buffer; adding a value allocates only when that buffer
-/// (or the small per-parameter arrays) must grow.
+/// (or the per-parameter arrays, which hold their first four entries in the object) must grow.
 ///
 /// \par Exception safety
 /// add() is strong: if encoding throws (errc::nul_in_text_parameter for a text containing a
@@ -56,8 +57,8 @@ public:
 
     std::size_t size() const noexcept { return slots_.size(); }
     bool empty() const noexcept { return slots_.empty(); }
-    std::span<const oid_t> oids() const noexcept { return oids_; }
-    std::span<const wire::format> formats() const noexcept { return formats_; }
+    std::span<const oid_t> oids() const noexcept { return {oids_.data(), oids_.size()}; }
+    std::span<const wire::format> formats() const noexcept { return {formats_.data(), formats_.size()}; }
     /// The declared `type_name` of each parameter whose mapping has one (user and extension
     /// types, sent with OID 0); empty when no parameter has one. The connection resolves these
     /// names to OIDs once per connection and sends the real OID in Parse.
@@ -79,7 +80,16 @@ public:
         oids_.clear();
         formats_.clear();
         type_names_.clear();
+        read_only_ = false;
     }
+    /// A hint about the statement these parameters go with: it only reads (a SELECT without row
+    /// locks, no function with side effects). The connection may then run it in one implicit
+    /// transaction with other read-only statements pipelined next to it, under one Sync (see
+    /// connection.hpp, "Pipelining"). The query builder sets it for its selects; raw SQL never
+    /// has it unless the caller sets it.
+    void set_read_only(bool on = true) noexcept { read_only_ = on; }
+    bool read_only() const noexcept { return read_only_; }
+
     void reserve(std::size_t count, std::size_t bytes)
     {
         data_.reserve(bytes);
@@ -133,11 +143,13 @@ private:
     void push(oid_t oid, wire::format f, std::size_t start);
     void push_null(oid_t oid, wire::format f);
 
+    static constexpr std::size_t inline_params = 4;
     std::string data_;
-    std::vector<slot> slots_;
-    std::vector<oid_t> oids_;
-    std::vector<wire::format> formats_;
+    detail::small_vector<slot, inline_params> slots_;
+    detail::small_vector<oid_t, inline_params> oids_;
+    detail::small_vector<wire::format, inline_params> formats_;
     std::vector<std::string_view> type_names_;  // empty, or one per parameter up to the last named one
+    bool read_only_ = false;
 };
 
 /// Builds a parameter list from the arguments, in order.

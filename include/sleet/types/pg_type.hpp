@@ -88,7 +88,20 @@ std::string_view type_name_of(oid_t t);
 
 /// True for the types whose value, in both formats, is plain text: text, varchar, bpchar,
 /// name, unknown, "char", json, xml (jsonb is text after a version byte in binary).
-bool is_text_like(oid_t t) noexcept;
+constexpr bool is_text_like(oid_t t) noexcept
+{
+    switch (t) {
+    case oid::text:
+    case oid::varchar:
+    case oid::bpchar:
+    case oid::name:
+    case oid::unknown:
+    case oid::char_:
+    case oid::json:
+    case oid::xml: return true;
+    default: return false;
+    }
+}
 
 /// For arrays of built-in element types: the element type of an array type, else 0.
 oid_t array_element_oid(oid_t array_type) noexcept;

@@ -10,7 +10,14 @@
 namespace sleet {
 
 namespace detail {
-error_code decode_text(std::string_view b, wire::format f, oid_t t, std::string_view& out, diagnostics& d);
+error_code decode_json_text(std::string_view b, wire::format f, oid_t t, std::string_view& out, diagnostics& d);
+/// Inline: only binary jsonb has a prefix to check; any other text value is its bytes.
+inline error_code decode_text(std::string_view b, wire::format f, oid_t t, std::string_view& out, diagnostics& d)
+{
+    if (t == oid::jsonb && f == wire::format::binary) return decode_json_text(b, f, t, out, d);
+    out = b;
+    return {};
+}
 void encode_text(std::string_view v, std::string& out);
 } // namespace detail
 

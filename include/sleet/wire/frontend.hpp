@@ -129,6 +129,8 @@ void encode_describe(std::string& out, describe_target target, std::string_view 
 void encode_execute(std::string& out, std::string_view portal, std::int32_t max_rows = 0);
 void encode_close(std::string& out, describe_target target, std::string_view name);
 void encode_sync(std::string& out);
+/// Bytes of a Sync message ('S' and its length).
+inline constexpr std::size_t sync_message_size = 5;
 void encode_flush(std::string& out);
 void encode_terminate(std::string& out);
 

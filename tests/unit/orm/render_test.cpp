@@ -229,3 +229,25 @@ TEST(render, no_user_value_bytes_ever_appear_in_sql_text)
         }
     }
 }
+
+// The builder tells the connection which statements only read (param_list::read_only): those
+// may share one Sync with their pipelined neighbours. Row locks, raw SQL and writes never do.
+TEST(render, selects_without_locks_or_raw_sql_are_read_only)
+{
+    EXPECT_TRUE(select().from(users).where(eq(users.id, 1)).to_statement(false).params.read_only());
+    EXPECT_TRUE(select(users.id, users.email).from(users).order_by(desc(users.id)).limit(3).to_statement(false).params.read_only());
+    EXPECT_TRUE(count(users, gt(users.age, 30)).to_statement(false).params.read_only());
+
+    EXPECT_FALSE(select().from(users).where(eq(users.id, 1)).for_update().to_statement(false).params.read_only());
+    EXPECT_FALSE(select().from(users).for_share().to_statement(false).params.read_only());
+    // sql<> may call a function with side effects: not read-only, wherever it appears.
+    EXPECT_FALSE(select().from(users).where(sql<"{} = nextval('s')", bool>(users.id)).to_statement(false).params.read_only());
+    EXPECT_FALSE(select(named<"x">(sql<"audit_touch({})", int>(users.id))).from(users).to_statement(false).params.read_only());
+    EXPECT_FALSE(select().from(users).where(unsafe_raw("true")).to_statement(false).params.read_only());
+
+    EXPECT_FALSE(update(users).set(users.name = std::string("n")).where(eq(users.id, 1)).to_statement(false).params.read_only());
+    EXPECT_FALSE(delete_(users).where(eq(users.id, 1)).to_statement(false).params.read_only());
+    auto ins = insert(users).values({.email = std::string("a@b.c")}).statements(false);
+    ASSERT_EQ(ins.size(), 1u);
+    EXPECT_FALSE(ins.front().params.read_only());
+}

@@ -43,8 +43,15 @@ T be_read(const char* p) noexcept
 
 /// Sets the reason (without column name) and returns the code.
 error_code decode_fail(diagnostics& diag, errc code, std::string reason);
-/// invalid_value "expected N bytes, got M" unless b.size() == n.
-error_code expect_size(std::string_view b, std::size_t n, diagnostics& diag);
+/// The failure of expect_size, out of line.
+error_code wrong_size(std::string_view b, std::size_t n, diagnostics& diag);
+/// invalid_value "expected N bytes, got M" unless b.size() == n. Inline: every fixed-size
+/// binary value passes through here.
+inline error_code expect_size(std::string_view b, std::size_t n, diagnostics& diag)
+{
+    if (b.size() == n) return {};
+    return wrong_size(b, n, diag);
+}
 /// Throws error_with_diagnostics(code) with `message` as the client message.
 [[noreturn]] void throw_encode_error(errc code, std::string message);
 /// Throws errc::nul_in_text_parameter if `s` contains a NUL byte.
