@@ -1,6 +1,8 @@
 // Global operator new/delete replacements that count allocations (see alloc_counter.hpp).
 #include "alloc_counter.hpp"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <new>
 
@@ -19,10 +21,19 @@ void* counted_aligned_alloc(std::size_t n, std::align_val_t al)
     g_allocs.fetch_add(1, std::memory_order_relaxed);
     const auto a = static_cast<std::size_t>(al);
     const std::size_t size = (n + a - 1) / a * a;  // aligned_alloc wants a multiple of the alignment
-    if (void* p = std::aligned_alloc(a, size ? size : a)) return p;
+    if (void* p = ::memalign(a, size ? size : a)) return p;
     throw std::bad_alloc();
 }
 } // namespace
+
+// Asio allocates its handler and coroutine-frame memory (when its per-thread cache misses) with
+// std::aligned_alloc, not operator new: count those too, so that allocs_per_unit is every heap
+// allocation made through the C++ and Asio allocation paths.
+extern "C" void* aligned_alloc(std::size_t alignment, std::size_t size) noexcept
+{
+    g_allocs.fetch_add(1, std::memory_order_relaxed);
+    return ::memalign(alignment, size);
+}
 
 std::uint64_t sleet_bench::allocations() noexcept { return g_allocs.load(std::memory_order_relaxed); }
 

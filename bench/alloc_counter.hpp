@@ -1,6 +1,7 @@
 // Heap-allocation counting for the benchmark binaries: alloc_counter.cpp replaces the global
 // operator new/delete (every form) with malloc/free plus one relaxed atomic increment per
-// allocation. Link it into a benchmark executable only, never into the library or the tests.
+// allocation, and interposes aligned_alloc (Asio's handler and coroutine-frame memory) the same
+// way. Link it into a benchmark executable only, never into the library or the tests.
 #pragma once
 
 #include <atomic>
@@ -8,7 +9,7 @@
 
 namespace sleet_bench {
 
-/// Calls of any global operator new since the program started.
+/// Calls of any global operator new, and of aligned_alloc, since the program started.
 std::uint64_t allocations() noexcept;
 
 } // namespace sleet_bench

@@ -14,8 +14,9 @@
 // the server answers them with one ReadyForQuery and one send. They then run in one implicit
 // transaction, which is invisible to statements that only read. If one of them fails, the
 // server skips the ones after it up to the Sync; those are sent again at once, so they still
-// succeed — and complete after the operations that were already on the wire behind them.
-// (connection_params::shared_sync = false turns this off.)
+// succeed (after any read-only statements already on the wire behind them: nothing else is
+// written behind a shared Sync until it is answered, so they never run after a write started
+// after them). (connection_params::shared_sync = false turns this off.)
 //
 // \par Executor
 // Intermediate handlers run on the connection's executor; the final handler on the handler's

@@ -45,9 +45,11 @@
 // statements on the least loaded one (up to shared_depth each; a new lease is borrowed while
 // every lease is busy and the pool has room). Leases are ordinary borrows: they count in
 // in_use, and they go back to the pool (reset as any borrow) when idle at a maintenance tick,
+// one busy lease per tick when drained (so each passes the return/borrow checks regularly),
 // when a borrower is waiting (new read-only statements then wait behind it, first come first
-// served), or when the pool closes. A statement that fails fatally retires its lease's
-// connection once the lease's other statements have finished.
+// served), or when the pool closes. A statement waiting for room fails with
+// pool_acquire_timeout after acquire_timeout. A statement that fails fatally retires its
+// lease's connection once the lease's other statements have finished.
 //
 // \par Per-operation cancellation
 // async_acquire supports terminal, partial and total cancellation: a cancelled waiter leaves the

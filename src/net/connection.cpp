@@ -222,6 +222,7 @@ struct request {
     bool bound_cached = false;        // encoded as Bind + Execute + Sync of a ready cached statement
     bool synced = true;               // its own Sync was written (false: a later statement's Sync covers it)
     bool skipped = false;             // an earlier statement under the same Sync failed: the server skipped it
+    bool run_tail = false;            // carries the Sync of a shared run of two or more statements
     std::shared_ptr<statement_shape> shape;  // of the cached statement it executes
 
     /// Back to a fresh execute request, keeping the capacity of its buffers (requests are reused).
@@ -254,7 +255,7 @@ struct request {
         diag = nullptr;
         exclusive = false;
         copy_rows = 0;
-        read_only = bound_cached = skipped = false;
+        read_only = bound_cached = skipped = run_tail = false;
         synced = true;
         shape.reset();
     }
@@ -946,7 +947,8 @@ public:
         r.results.emplace_back();
         result& res = r.results.back();
         res.set_columns(std::shared_ptr<const std::vector<column>>(shape, &shape->columns));
-        if (shape->rows) res.reserve(shape->rows, shape->bytes);
+        // (Not for big results: every request queued for the statement would hold that much.)
+        if (shape->rows && shape->bytes <= max_reserved_result) res.reserve(shape->rows, shape->bytes);
         r.shape = std::move(shape);
         r.in_result = true;
     }
@@ -1632,7 +1634,9 @@ public:
             return;
         }
         for (auto& r : write_batch_) {
-            if (r.get() == describing_) continue;  // (its second step is encoded into out later)
+            // (describing_: its next step is encoded into out later; not written any more: skipped
+            // in a shared run meanwhile and encoded again, to be sent anew)
+            if (r.get() == describing_ || !r->written) continue;
             r->out.clear();
             if (r->out.capacity() > request::max_kept_buffer) r->out.shrink_to_fit();
         }
@@ -1652,6 +1656,10 @@ public:
             if (!open_tail) return;
             open_tail->synced = true;  // the run's last statement carries the Sync after all
             bufs[open_buf] = asio::buffer(open_tail->out);
+            if (open_len > 1) {
+                open_tail->run_tail = true;
+                ++shared_runs_in_flight_;
+            }
             open_tail = nullptr;
             open_len = 0;
         };
@@ -1673,6 +1681,10 @@ public:
                 continue;
             }
             if (hold_writes_) break;
+            // Behind a shared run on the wire only read-only statements may go, until its
+            // ReadyForQuery: if one of its statements fails, the ones the server skipped are sent
+            // again, and must still run before anything that could change what they read.
+            if (!keeps_idle(*r) && (shared_runs_in_flight_ > 0 || (open_tail && open_len > 1))) break;
             if (r->reencode) reencode_if_ready(*r);
             if (r->first_step_pending) encode_first_step(*r);
             r->written = true;
@@ -1705,6 +1717,7 @@ public:
         close_run();
     }
     static constexpr std::size_t max_shared_sync = 64;
+    static constexpr std::size_t max_reserved_result = 1024 * 1024;
 
     /// The reader: handles every whole message in the buffer, then reads more while requests
     /// are on the wire (or a notification waiter listens). A chain of callbacks while reading_
@@ -1911,13 +1924,21 @@ public:
             auto req = std::move(pending_.front());
             pending_.pop_front();
             pending_count_.store(pending_.size(), std::memory_order_release);
+            const bool ended_run = req->run_tail;
             finish(req);
             recycle(std::move(req));
+            if (ended_run) end_shared_run();
             return {};
         }
         default:
             return make_error_code(errc::unexpected_message);
         }
+    }
+
+    /// A shared run's ReadyForQuery arrived: requests held behind it may go.
+    void end_shared_run()
+    {
+        if (shared_runs_in_flight_ > 0 && --shared_runs_in_flight_ == 0) kick();
     }
 
     /// The head request's statement completed under a Sync still to come.
@@ -1936,12 +1957,15 @@ public:
     /// them); cancelled ones just end.
     void on_skipped_ready()
     {
-        std::vector<std::shared_ptr<request>> again;
+        std::vector<std::shared_ptr<request>> again, failed;
+        bool ended_run = false;
         while (!pending_.empty() && pending_.front()->skipped) {
             auto q = std::move(pending_.front());
             pending_.pop_front();
             q->skipped = false;
             const bool last = q->synced;
+            ended_run = ended_run || q->run_tail;
+            q->run_tail = false;
             if (q->abandoned) finish(q);
             else again.push_back(std::move(q));
             if (last) break;
@@ -1955,13 +1979,16 @@ public:
             q->results.clear();
             if (auto ec = encode_execute(*q)) {
                 q->ec = ec;
-                deliver(*q);
+                failed.push_back(std::move(q));
                 continue;
             }
             note_preparer(*q);
             pos = std::next(pending_.insert(pos, std::move(q)));
         }
         pending_count_.store(pending_.size(), std::memory_order_release);
+        // (Delivered last: a handler that runs inline may start or close operations.)
+        for (auto& q : failed) deliver(*q);
+        if (ended_run) end_shared_run();
         kick();
     }
 
@@ -2061,6 +2088,7 @@ public:
                     again->params = std::move(r.params);
                     again->execute_h.swap(r.execute_h);  // not operator=: Boost 1.81 any_completion_handler move-assignment recurses
                     again->retried = true;
+                    again->read_only = r.read_only;
                     if (!encode_execute(*again)) {
                         again->id = ++request_counter_;
                         note_preparer(*again);
@@ -2128,6 +2156,7 @@ public:
         draining_.clear();
         stop_drain_timer();
         describing_ = nullptr;
+        shared_runs_in_flight_ = 0;
         auto pending = std::move(pending_);
         pending_.clear();
         pending_count_.store(pending_.size(), std::memory_order_release);
@@ -2214,6 +2243,7 @@ public:
     bool reading_ = false;
     bool hold_writes_ = false;
     request* describing_ = nullptr;  // a new statement's request between its steps (see request::step)
+    std::size_t shared_runs_in_flight_ = 0;  // shared runs written whose ReadyForQuery has not come
     std::vector<std::shared_ptr<request>> write_batch_;  // the writer's, kept for their capacity
     std::vector<asio::const_buffer> write_bufs_;
     // User and extension types, looked up once per connection (request::step).

@@ -22,7 +22,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <deque>
 #include <list>
 #include <random>
 #include <stdexcept>
@@ -45,6 +44,7 @@ struct pool_node {
     node_fsm fsm;
     source_location acquired_at;
     bool leak_reported = false;
+    bool shared_lease = false;   // held by the pool itself for read-only statements (not a leak)
     unsigned connect_round = 0;  // the pool's failure count when this connection attempt started
 
     // Written on the connection's strand by the connect coroutine, read on the pool strand after
@@ -222,7 +222,7 @@ public:
     void execute_shared(std::string sql, param_list params, diagnostics* diag, execute_handler_t h)
     {
         auto self = shared_from_this();
-        asio::post(strand_, [self, job = shared_job{0, std::move(sql), std::move(params), diag, std::move(h)}]() mutable {
+        asio::post(strand_, [self, job = shared_job{0, std::move(sql), std::move(params), diag, std::move(h), clock::time_point::max(), nullptr}]() mutable {
             self->on_shared_job(std::move(job));
         });
     }
@@ -571,7 +571,7 @@ private:
 
     void maintain()
     {
-        release_idle_leases(/*only_stale=*/true);
+        rotate_leases();
         const auto now = clock::now();
         const auto idle_timeout = std::chrono::duration_cast<clock::duration>(params_.idle_timeout);
         std::size_t live = live_nodes();
@@ -588,7 +588,7 @@ private:
         }
         if (params_.leak_threshold > ms::zero()) {
             for (auto& n : nodes_) {
-                if (n->fsm.state() != node_state::in_use || n->leak_reported) continue;
+                if (n->fsm.state() != node_state::in_use || n->leak_reported || n->shared_lease) continue;
                 const auto held = now - n->fsm.borrowed_at();
                 if (held < params_.leak_threshold) continue;
                 n->leak_reported = true;
@@ -657,18 +657,29 @@ private:
     }
 
     // ---- shared leases (read-only statements) --------------------------------------------------
+    /// A queued job's cancellation: the caller's slot handler (installed while the job waits)
+    /// stays in place while it runs and forwards to `signal`, whose slot the connection uses,
+    /// emitted on the connection's strand (so it cannot overtake the connection's own install).
+    struct job_cancel {
+        std::uint64_t id = 0;
+        bool running = false;              // pool strand only
+        asio::any_io_executor conn_ex;     // set when it runs (pool strand)
+        asio::cancellation_signal signal;  // emitted on conn_ex only
+    };
     struct shared_job {
         std::uint64_t id;
         std::string sql;
         param_list params;
         diagnostics* diag;
         execute_handler_t h;
+        clock::time_point deadline = clock::time_point::max();
+        std::shared_ptr<job_cancel> cancel;  // null when the caller's handler has no slot
     };
     struct lease {
         pooled_connection pc;
         std::size_t in_flight = 0;
         bool broken = false;     // a statement failed fatally: no new ones; retired when drained
-        bool used = true;        // ran a statement since the last maintenance tick
+        bool retiring = false;   // rotated out at a maintenance tick: no new ones; returned when drained
     };
 
     /// Completes a job's handler: bookkeeping on the pool's strand first, then the caller's
@@ -677,14 +688,20 @@ private:
         execute_handler_t inner;
         std::shared_ptr<pool_impl> pool;
         lease* l;
+        std::shared_ptr<job_cancel> cancel;
         using cancellation_slot_type = asio::cancellation_slot;
-        cancellation_slot_type get_cancellation_slot() const noexcept { return asio::get_associated_cancellation_slot(inner); }
+        cancellation_slot_type get_cancellation_slot() const noexcept
+        {
+            return cancel ? cancel->signal.slot() : cancellation_slot_type();
+        }
         using executor_type = asio::any_completion_executor;
         executor_type get_executor() const noexcept { return asio::get_associated_executor(inner, pool->ex_); }
         void operator()(error_code ec, result r)
         {
             const bool fatal = ec && ec != asio::error::operation_aborted && is_fatal(ec);
             asio::post(pool->strand_, [p = pool, l = l, fatal] { p->on_shared_done(l, fatal); });
+            auto slot = asio::get_associated_cancellation_slot(inner);
+            if (slot.is_connected()) slot.clear();
             std::move(inner)(ec, std::move(r));
         }
     };
@@ -699,13 +716,19 @@ private:
             return;
         }
         job.id = ++job_ids_;
+        if (params_.acquire_timeout > ms::zero()) job.deadline = clock::now() + params_.acquire_timeout;
         auto slot = asio::get_associated_cancellation_slot(job.h);
         if (slot.is_connected()) {
-            // While it waits for a lease; once it runs, the connection takes the slot over.
+            job.cancel = std::make_shared<job_cancel>();
+            job.cancel->id = job.id;
             std::weak_ptr<pool_impl> weak = shared_from_this();
-            const auto id = job.id;
-            slot.assign([weak, id](asio::cancellation_type) {
-                if (auto self = weak.lock()) asio::post(self->strand_, [self, id] { self->cancel_job(id); });
+            slot.assign([weak, c = job.cancel](asio::cancellation_type type) {
+                auto self = weak.lock();
+                if (!self) return;
+                asio::post(self->strand_, [self, c, type] {
+                    if (!c->running) return self->cancel_job(c->id);
+                    asio::dispatch(c->conn_ex, [c, type] { c->signal.emit(type); });
+                });
             });
         }
         shared_queue_.push_back(std::move(job));
@@ -741,7 +764,8 @@ private:
     {
         lease* best = nullptr;
         for (auto& l : leases_)
-            if (!l.broken && l.in_flight < params_.shared_depth && (!best || l.in_flight < best->in_flight)) best = &l;
+            if (!l.broken && !l.retiring && l.in_flight < params_.shared_depth && (!best || l.in_flight < best->in_flight))
+                best = &l;
         return best;
     }
 
@@ -797,6 +821,7 @@ private:
             publish();
             return;
         }
+        pc.node_->shared_lease = true;
         leases_.push_back(lease{std::move(pc)});
         // A borrower queued behind this lease's own borrow: it takes no statements, so it goes
         // straight back to serve that borrower.
@@ -808,17 +833,20 @@ private:
     void run_on(lease& l, shared_job job)
     {
         ++l.in_flight;
-        l.used = true;
         connection& c = l.pc.get();
+        if (job.cancel) {
+            job.cancel->running = true;
+            job.cancel->conn_ex = c.get_executor();
+        }
         detail::connection_access::start_execute(c, std::move(job.sql), std::move(job.params), job.diag,
-                                                 execute_handler_t(lease_done{std::move(job.h), shared_from_this(), &l}));
+                                                 execute_handler_t(lease_done{std::move(job.h), shared_from_this(), &l, std::move(job.cancel)}));
     }
 
     void on_shared_done(lease* l, bool fatal)
     {
         --l->in_flight;
         if (fatal) l->broken = true;
-        if (l->in_flight == 0 && (l->broken || exclusive_waiters() > 0 || closed_)) return_lease(l);
+        if (l->in_flight == 0 && (l->broken || l->retiring || exclusive_waiters() > 0 || closed_)) return_lease(l);
         dispatch_shared();
         publish();
     }
@@ -828,24 +856,54 @@ private:
         auto it = std::find_if(leases_.begin(), leases_.end(), [l](const lease& x) { return &x == l; });
         if (it == leases_.end()) return;
         if (it->broken) it->pc.discard();
+        it->pc.node_->shared_lease = false;
         it->pc.release();
         leases_.erase(it);
     }
 
-    /// Leases with nothing in flight go back to the pool (only_stale: those also unused since the
-    /// last maintenance tick).
-    void release_idle_leases(bool only_stale = false)
+    /// Leases with nothing in flight go back to the pool.
+    void release_idle_leases()
     {
         for (auto it = leases_.begin(); it != leases_.end();) {
             auto next = std::next(it);
-            if (it->in_flight == 0 && (!only_stale || !it->used)) return_lease(&*it);
-            else it->used = false;
+            if (it->in_flight == 0) return_lease(&*it);
             it = next;
         }
     }
 
+    /// At each maintenance tick: idle leases go back to the pool, and the oldest busy one stops
+    /// taking statements and goes back when drained (a new one is borrowed as needed), so every
+    /// lease's connection passes through the pool's return and borrow checks (reset,
+    /// max_lifetime, liveness) like any borrow, one at a time; queued statements past
+    /// acquire_timeout fail.
+    void rotate_leases()
+    {
+        release_idle_leases();
+        for (auto& l : leases_) {
+            if (l.retiring || l.broken) continue;
+            l.retiring = true;
+            break;
+        }
+        const auto now = clock::now();
+        for (auto it = shared_queue_.begin(); it != shared_queue_.end();) {
+            if (it->deadline > now) {
+                ++it;
+                continue;
+            }
+            auto job = std::move(*it);
+            it = shared_queue_.erase(it);
+            s_timeouts_.fetch_add(1, std::memory_order_relaxed);
+            fail_job(std::move(job), make_error_code(errc::pool_acquire_timeout),
+                     "no pooled connection had room for this read-only statement within acquire_timeout (" +
+                         std::to_string(params_.acquire_timeout.count()) + " ms)");
+        }
+        dispatch_shared();
+    }
+
     std::list<lease> leases_;             // stable addresses: handlers point at their lease
-    std::deque<shared_job> shared_queue_;  // waiting for room on a lease
+    // Waiting for room on a lease. A list: erasing from the middle (cancel, timeout) must not
+    // move-assign the others (Boost 1.81 any_completion_handler move-assignment recurses).
+    std::list<shared_job> shared_queue_;
     std::size_t lease_requests_ = 0;      // borrows in progress for new leases
     std::size_t lease_waiters_ = 0;       // of those, the ones still in waiters_
     std::uint64_t job_ids_ = 0;

@@ -215,3 +215,55 @@ TEST(pool_shared, a_killed_shared_connection_is_replaced)
         co_await p.async_close();
     });
 }
+
+// A read-only statement that finds no room (pool of 1, shared_depth 1, the one lease busy with
+// a 1.5 s statement) fails after acquire_timeout with pool_acquire_timeout and says why; the
+// busy statement completes normally.
+TEST(pool_shared, a_statement_without_room_times_out)
+{
+    run([]() -> asio::awaitable<void> {
+        auto params = shared_params("ps_timeout", 1);
+        params.shared_depth = 1;
+        params.acquire_timeout = 300ms;
+        pool p(co_await asio::this_coro::executor, params);
+        bool slow_done = false;
+        error_code slow_ec;
+        p.async_execute("select pg_sleep(1.5)::text", read_only(), [&](error_code ec, result) {
+            slow_ec = ec;
+            slow_done = true;
+        });
+        co_await sleep_for(100ms);
+        diagnostics d;
+        auto [ec, r] = co_await p.async_execute("select 1", read_only(), &d, asio::as_tuple(asio::use_awaitable));
+        EXPECT_EQ(ec, make_error_code(errc::pool_acquire_timeout));
+        EXPECT_NE(d.client_message().find("within acquire_timeout (300 ms)"), std::string::npos) << d.client_message();
+        for (int i = 0; i < 5000 && !slow_done; ++i) co_await sleep_for(1ms);
+        EXPECT_TRUE(slow_done);
+        EXPECT_FALSE(slow_ec) << slow_ec.message();
+        co_await p.async_close();
+    });
+}
+
+// The pool's own shared leases are not borrower leaks: with leak_threshold at 50 ms and a
+// stream of read-only statements running for 400 ms, the leak handler is never called.
+TEST(pool_shared, shared_leases_are_not_reported_as_leaks)
+{
+    run([]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        auto params = shared_params("ps_leak", 2);
+        params.leak_threshold = 50ms;
+        int leaks = 0;
+        params.leak_handler = [&leaks](const leak_info&) { ++leaks; };
+        pool p(ex, params);
+        stream_state st;
+        st.running = 8;
+        for (int k = 0; k < 8; ++k) asio::co_spawn(ex, stream_reads(p, st), asio::detached);
+        co_await sleep_for(400ms);
+        st.stop = true;
+        for (int i = 0; i < 5000 && st.running > 0; ++i) co_await sleep_for(1ms);
+        EXPECT_GT(st.streamed, 0u);
+        EXPECT_EQ(st.failed, 0u);
+        EXPECT_EQ(leaks, 0);
+        co_await p.async_close();
+    });
+}

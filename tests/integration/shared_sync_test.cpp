@@ -151,9 +151,10 @@ TEST(shared_sync, an_error_fails_only_its_own_statement_and_skipped_ones_run_aga
     });
 }
 
-// A write pipelined between read-only statements keeps its own Sync (it never shares an implicit
-// transaction with them). When a read-only statement before it fails, the write still commits,
-// and the read-only statement the server skipped runs again after it — seeing the new row.
+// A write pipelined behind read-only statements keeps its own Sync (it never shares an implicit
+// transaction with them) and waits until their shared Sync is answered. When one of them fails,
+// the one the server skipped is sent again before the write, so it reads what it would have
+// read in order (no row yet); the write commits; the statement after the write sees the row.
 TEST(shared_sync, writes_keep_their_own_sync_and_commit_despite_a_failing_read)
 {
     run([]() -> asio::awaitable<void> {
@@ -174,8 +175,8 @@ TEST(shared_sync, writes_keep_their_own_sync_and_commit_despite_a_failing_read)
         EXPECT_EQ(out[0].res[0].get<std::int32_t>(0), 0);
         EXPECT_EQ(sqlstate_of(out[1].ec), "22012");
         CO_ASSERT_TRUE(!out[2].ec);
-        // Skipped by the server, sent again behind the insert that was already on the wire.
-        EXPECT_EQ(out[2].res[0].get<std::int32_t>(0), 1);
+        // Skipped by the server, sent again, still ahead of the insert.
+        EXPECT_EQ(out[2].res[0].get<std::int32_t>(0), 0);
         CO_ASSERT_TRUE(!out[3].ec);
         EXPECT_EQ(out[3].res.affected_rows(), 1u);
         CO_ASSERT_TRUE(!out[4].ec);
@@ -255,5 +256,36 @@ TEST(shared_sync, builder_selects_share_transactions)
             distinct.insert(*ts[static_cast<std::size_t>(k)]);
         }
         EXPECT_LT(distinct.size(), static_cast<std::size_t>(n / 4));
+    });
+}
+
+// 64 read-only statements fill one shared Sync, the first failing; a 65th with a 16 MiB
+// parameter opens the next run in the same write. The server answers the first run (error,
+// skips, ReadyForQuery) while the 16 MiB are still being written, so the 63 skipped statements
+// are encoded again before that write completes; they must not lose their new bytes. What the
+// user sees: 22012 for the first, 1000 for the 63 others, the length for the big one.
+TEST(shared_sync, statements_skipped_while_a_long_write_is_in_flight_are_sent_again_intact)
+{
+    run([]() -> asio::awaitable<void> {
+        auto c = co_await connect_with({});
+        const std::string div = "select 1000 / $1::int4";
+        const std::string len = "select length($1::text)";
+        co_await c.async_execute(div, read_only(1));
+        co_await c.async_execute(len, read_only(std::string("warm")));
+        const std::string big(16 * 1024 * 1024, 'x');
+        constexpr std::size_t n = 65;
+        auto out = co_await pipeline(c, n, [&](std::size_t i) { return i + 1 == n ? len : div; }, [&](std::size_t i) {
+            if (i + 1 == n) return read_only(big);
+            return read_only(i == 0 ? 0 : 1);
+        });
+        EXPECT_EQ(sqlstate_of(out[0].ec), "22012");
+        for (std::size_t i = 1; i + 1 < n; ++i) {
+            CO_ASSERT_TRUE(!out[i].ec);
+            EXPECT_EQ(out[i].res[0].get<std::int32_t>(0), 1000) << i;
+        }
+        CO_ASSERT_TRUE(!out[n - 1].ec);
+        EXPECT_EQ(out[n - 1].res[0].get<std::int32_t>(0), static_cast<std::int32_t>(big.size()));
+        auto after = co_await c.async_execute(div, read_only(10));
+        EXPECT_EQ(after[0].get<std::int32_t>(0), 100);
     });
 }

@@ -56,11 +56,11 @@ public:
     {
         if (n > capacity()) grow(n);
     }
-    /// Call only when size() < capacity() (after reserve), or accept that it may throw.
     void push_back(const T& v)
     {
+        const T copy = v;  // `v` may be an element of this vector, freed by grow()
         if (size_ == capacity()) grow(std::max<std::size_t>(2 * N, 2 * size_));
-        data()[size_++] = v;
+        data()[size_++] = copy;
     }
 
 private:
