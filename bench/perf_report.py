@@ -276,8 +276,9 @@ def main():
     L.append("## Medians per cell")
     L.append("")
     L.append("client CPU = the client process's user+sys over the measured window per unit; server CPU = every process "
-             "of the cluster; host busy = share of both cores not idle. `allocs/unit` = global `operator new` calls "
-             "per query or row in sleet-bench's measured window (sleet only).")
+             "of the cluster; host busy = share of both cores not idle. `allocs/unit` = heap allocations (global `operator new` "
+             "and `aligned_alloc`, which Asio uses for handler memory) per query or row in sleet-bench's measured "
+             "window (sleet only).")
     L.append("")
     L.append("| workload | peer | throughput | min–max | client CPU µs/unit | server CPU µs/unit | host busy % | allocs/unit | samples |")
     L.append("|---|---|--:|--:|--:|--:|--:|--:|--:|")
@@ -326,7 +327,7 @@ def main():
         L.append("## Micro-benchmarks (`sleet-micro-bench`)")
         L.append("")
         L.append("Google Benchmark, one thread, same machine and moment. `allocs/op` counts every global `operator new` "
-                 "in the timed loop per iteration (the binary replaces operator new, `bench/alloc_counter.cpp`). "
+                 "and `aligned_alloc` in the timed loop per iteration (`bench/alloc_counter.cpp`). "
                  f"Library build: {ctx.get('library_build_type', '?')} Google Benchmark; load while running: "
                  f"{', '.join(f'{x:.2f}' for x in ctx.get('load_avg', []))}.")
         L.append("")
