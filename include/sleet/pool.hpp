@@ -320,11 +320,19 @@ public:
 private:
     void start_acquire(diagnostics* diag, source_location where, detail::acquire_handler_t h);
     void start_execute(std::string sql, param_list params, diagnostics* diag, detail::execute_handler_t h);
-    friend struct detail::pool_access;  // the query layer hands over its SQL without a copy
+    friend struct detail::pool_access;
     void start_simple_query(std::string sql, diagnostics* diag, detail::simple_query_handler_t h);
     void start_close(detail::close_handler_t h);
 
     std::shared_ptr<detail::pool_impl> impl_;
 };
+
+namespace detail {
+/// For the query layer, which owns the SQL already: runs a statement without the copy that
+/// async_execute's string_view makes (as detail::connection_access does for a connection).
+struct pool_access {
+    static void start_execute(pool& p, std::string sql, param_list params, diagnostics* diag, execute_handler_t h);
+};
+} // namespace detail
 
 } // namespace sleet

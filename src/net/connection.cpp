@@ -610,12 +610,17 @@ public:
     }
 
     /// Reads more bytes into rbuf_ (compacting first).
+    /// Room in rbuf_ for the next read. Grows with the data that actually arrives (at most 4 MiB
+    /// more per read), never by the length a server merely declared.
+    asio::mutable_buffer read_space(std::size_t needed)
+    {
+        auto space = rbuf_.prepare(std::clamp<std::size_t>(needed, 16 * 1024, 4 * 1024 * 1024));
+        return asio::buffer(space.data(), space.size());
+    }
+
     asio::awaitable<error_code> fill(std::size_t needed)
     {
-        // Grow with the data that actually arrives (at most 4 MiB more per read), never by the
-        // length a server merely declared.
-        auto space = rbuf_.prepare(std::clamp<std::size_t>(needed, 16 * 1024, 4 * 1024 * 1024));
-        auto [ec, n] = co_await stream_.read_some(asio::buffer(space.data(), space.size()));
+        auto [ec, n] = co_await stream_.read_some(read_space(needed));
         rbuf_.commit(n);
         co_return ec;
     }
@@ -865,17 +870,7 @@ public:
     }
 
     /// Encodes an execute request using the statement cache: a known statement costs
-    /// Bind/Execute/Sync; a new one adds Parse and Describe(portal) in the same round trip.
-    static std::string statement_key(const request& r)
-    {
-        std::string key;
-        key.reserve(r.sql.size() + r.params.size() * 4 + 1);
-        key = r.sql;
-        key.push_back('\0');
-        for (oid_t o : r.params.oids()) key.append(reinterpret_cast<const char*>(&o), sizeof o);
-        return key;
-    }
-
+    /// Bind/Execute/Sync; a new one is prepared in steps (see request::step).
     error_code encode_execute(request& r)
     {
         r.out.clear();
@@ -915,6 +910,7 @@ public:
                 r.uses_looked_up_types = st->uses_looked_up_types;
                 bind_and_execute(r, st->name, st->shape->result_formats);
                 bind_to_shape(r, st->shape);
+                r.bound_cached = true;
             } else if (r.first_use) {
                 // Describe first, so that even the first execution gets binary results.
                 r.statement = lru_.front().name;
@@ -942,7 +938,6 @@ public:
     /// reserves the size of the statement's last result.
     void bind_to_shape(request& r, std::shared_ptr<statement_shape> shape)
     {
-        r.bound_cached = true;
         r.results.clear();
         r.results.emplace_back();
         result& res = r.results.back();
@@ -1111,6 +1106,7 @@ public:
             return;
         }
         bind_to_shape(r, st.shape);
+        r.bound_cached = true;
     }
 
     void bind_and_execute(request& r, std::string_view statement, std::span<const wire::format> result_formats, bool describe = false)
@@ -1743,10 +1739,7 @@ public:
                 fail_all(r.ec, &d);
                 break;
             }
-            // Grow with the data that actually arrives (at most 4 MiB more per read), never by
-            // the length a server merely declared.
-            auto space = rbuf_.prepare(std::clamp<std::size_t>(r.needed, 16 * 1024, 4 * 1024 * 1024));
-            stream_.async_read_some(asio::buffer(space.data(), space.size()),
+            stream_.async_read_some(read_space(r.needed),
                                     [self](const boost::system::error_code& ec, std::size_t n) { self->on_read(ec, n); });
             return;
         }
@@ -2037,7 +2030,6 @@ public:
             st.ready = true;
         }
         bind_to_shape(r, std::move(shape));
-        r.bound_cached = false;  // its Bind follows its describe step, not a ready statement's
     }
 
     void finish(const std::shared_ptr<request>& req)
@@ -2137,7 +2129,7 @@ public:
 
     void invalidate_statement_for(const request& r)
     {
-        const std::string key = statement_key(r);
+        const std::string_view key = key_of(r);
         auto it = cache_index_.find(key);
         if (it != cache_index_.end()) {
             pending_closes_.push_back(it->second->name);

@@ -60,46 +60,38 @@ public:
             v_);
     }
 
-    asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some(asio::mutable_buffer b)
+    /// Reads some bytes / writes all of them, on whichever stream this is. Any completion token:
+    /// the connection's hot path passes plain callbacks (no coroutine frame per operation);
+    /// read_some()/write() below are the awaitable forms used while connecting.
+    template <class Token> auto async_read_some(asio::mutable_buffer b, Token&& token)
     {
-        switch (v_.index()) {
-        case 1: co_return co_await std::get<1>(v_).async_read_some(b, tuple_awaitable);
-        case 2: co_return co_await std::get<2>(v_).async_read_some(b, tuple_awaitable);
-        case 3: co_return co_await std::get<3>(v_).async_read_some(b, tuple_awaitable);
-        default: co_return std::tuple{boost::system::error_code(asio::error::not_connected), std::size_t{0}};
-        }
+        return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto h, asio::mutable_buffer buf) {
+                switch (v_.index()) {
+                case 1: std::get<1>(v_).async_read_some(buf, std::move(h)); return;
+                case 2: std::get<2>(v_).async_read_some(buf, std::move(h)); return;
+                case 3: std::get<3>(v_).async_read_some(buf, std::move(h)); return;
+                default: not_connected(std::move(h)); return;
+                }
+            },
+            token, b);
+    }
+    template <class Buffers, class Token> auto async_write(const Buffers& b, Token&& token)
+    {
+        return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto h, const Buffers& bufs) {
+                switch (v_.index()) {
+                case 1: asio::async_write(std::get<1>(v_), bufs, std::move(h)); return;
+                case 2: asio::async_write(std::get<2>(v_), bufs, std::move(h)); return;
+                case 3: asio::async_write(std::get<3>(v_), bufs, std::move(h)); return;
+                default: not_connected(std::move(h)); return;
+                }
+            },
+            token, b);
     }
 
-    template <class Buffers>
-    asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> write(const Buffers& b)
-    {
-        switch (v_.index()) {
-        case 1: co_return co_await asio::async_write(std::get<1>(v_), b, tuple_awaitable);
-        case 2: co_return co_await asio::async_write(std::get<2>(v_), b, tuple_awaitable);
-        case 3: co_return co_await asio::async_write(std::get<3>(v_), b, tuple_awaitable);
-        default: co_return std::tuple{boost::system::error_code(asio::error::not_connected), std::size_t{0}};
-        }
-    }
-
-    /// Callback forms of read_some and write (no coroutine frame per operation): the hot path.
-    template <class Handler> void async_read_some(asio::mutable_buffer b, Handler&& h)
-    {
-        switch (v_.index()) {
-        case 1: std::get<1>(v_).async_read_some(b, std::forward<Handler>(h)); return;
-        case 2: std::get<2>(v_).async_read_some(b, std::forward<Handler>(h)); return;
-        case 3: std::get<3>(v_).async_read_some(b, std::forward<Handler>(h)); return;
-        default: not_connected(std::forward<Handler>(h)); return;
-        }
-    }
-    template <class Buffers, class Handler> void async_write(const Buffers& b, Handler&& h)
-    {
-        switch (v_.index()) {
-        case 1: asio::async_write(std::get<1>(v_), b, std::forward<Handler>(h)); return;
-        case 2: asio::async_write(std::get<2>(v_), b, std::forward<Handler>(h)); return;
-        case 3: asio::async_write(std::get<3>(v_), b, std::forward<Handler>(h)); return;
-        default: not_connected(std::forward<Handler>(h)); return;
-        }
-    }
+    auto read_some(asio::mutable_buffer b) { return async_read_some(b, tuple_awaitable); }
+    template <class Buffers> auto write(const Buffers& b) { return async_write(b, tuple_awaitable); }
 
     /// Non-blocking look at the socket: true when bytes (or EOF, or an error) are waiting to be
     /// read. Used on idle connections, where nothing should be waiting.

@@ -14,17 +14,6 @@
 
 namespace sleet {
 
-namespace detail {
-/// Runs a statement whose SQL the caller owns already (the public async_execute takes a
-/// string_view and copies it).
-struct pool_access {
-    static void start_execute(pool& p, std::string sql, param_list params, diagnostics* diag, execute_handler_t h)
-    {
-        p.start_execute(std::move(sql), std::move(params), diag, std::move(h));
-    }
-};
-} // namespace detail
-
 namespace {
 
 class connection_executor final : public query_executor {

@@ -1086,6 +1086,11 @@ asio::awaitable<std::tuple<error_code, std::vector<result>>> simple_query_routin
 
 } // namespace
 
+void detail::pool_access::start_execute(pool& p, std::string sql, param_list params, diagnostics* diag, execute_handler_t h)
+{
+    p.start_execute(std::move(sql), std::move(params), diag, std::move(h));
+}
+
 void pool::start_execute(std::string sql, param_list params, diagnostics* diag, detail::execute_handler_t h)
 {
     if (params.read_only() && impl_->params_.shared_depth > 0) {

@@ -170,30 +170,24 @@ public:
         auto init = [this](auto handler, Q query) {
             diagnostics* d = detail::diag_target(handler, nullptr);
             using H = std::decay_t<decltype(handler)>;
+            // Called once, on the path taken: the user's handler wrapped to decode the result(s).
+            auto decoder = [&] { return detail::decoding_handler<H, Q>{std::move(handler), d}; };
             std::vector<statement> stmts;
             try {
                 if constexpr (requires { query.to_statement(false); }) {
-                    if (!logger_) {
-                        // One statement, no logger: straight to the executor (no batch state).
-                        statement st = query.to_statement(false);
-                        start_one(std::move(st), d, detail::execute_handler_t(detail::decoding_handler<H, Q>{std::move(handler), d}));
-                        return;
-                    }
-                    stmts = detail::one_statement(query.to_statement(log_params_));
+                    statement st = query.to_statement(log_params_);
+                    // One statement, no logger: straight to the executor (no batch state).
+                    if (!logger_) return start_one(std::move(st), d, detail::execute_handler_t(decoder()));
+                    stmts = detail::one_statement(std::move(st));
                 } else {
                     stmts = query.statements(log_params_);
-                    if (stmts.size() == 1 && !logger_) {
-                        start_one(std::move(stmts.front()), d,
-                                  detail::execute_handler_t(detail::decoding_handler<H, Q>{std::move(handler), d}));
-                        return;
-                    }
                 }
             } catch (const error_with_diagnostics& e) {
                 if (d) *d = e.get_diagnostics();
-                fail(e.code(), detail::results_handler_t(detail::decoding_handler<H, Q>{std::move(handler), d}));
-                return;
+                return fail(e.code(), detail::results_handler_t(decoder()));
             }
-            start_statements(std::move(stmts), d, detail::results_handler_t(detail::decoding_handler<H, Q>{std::move(handler), d}));
+            if (stmts.size() == 1 && !logger_) return start_one(std::move(stmts.front()), d, detail::execute_handler_t(decoder()));
+            start_statements(std::move(stmts), d, detail::results_handler_t(decoder()));
         };
         if constexpr (detail::await_operation_token_v<Token>) {
             // `co_await q` without a call: fail with error_with_diagnostics, as the default token.
